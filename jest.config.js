@@ -1,0 +1,38 @@
+// Three tiers by suffix: *.spec.ts (unit, no services), *.int-spec.ts (real Postgres and Redis),
+// *.e2e-spec.ts (built processes over HTTP). Services start once per run (test/global-setup.ts).
+const { pathsToModuleNameMapper } = require('ts-jest');
+const { compilerOptions } = require('./tsconfig.json');
+
+const base = {
+  rootDir: __dirname,
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
+  testEnvironment: 'node',
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};
+
+const withServices = {
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
+};
+
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testRegex: '\\.spec\\.ts$' },
+    {
+      ...base,
+      ...withServices,
+      displayName: 'integration',
+      testRegex: '\\.int-spec\\.ts$',
+      testTimeout: 30_000,
+    },
+    {
+      ...base,
+      ...withServices,
+      displayName: 'e2e',
+      testRegex: '\\.e2e-spec\\.ts$',
+      testTimeout: 120_000,
+    },
+  ],
+};

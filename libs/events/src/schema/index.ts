@@ -1,0 +1,2 @@
+export * from './sessions.table';
+export * from './events.table';

@@ -1,0 +1,73 @@
+import type { Activity, SessionState } from './states';
+import type { StoredEvent } from './events';
+
+/** REST shapes (PROTOCOL §3). */
+export interface Session {
+  id: string;
+  agent: string;
+  state: SessionState;
+  activity: Activity;
+  headSeq: number;
+  createdAt: string;
+  updatedAt: string;
+  metadata: Record<string, unknown>;
+}
+
+export interface SessionList {
+  sessions: Session[];
+  nextCursor: string | null;
+}
+
+export interface EventsPage {
+  sessionId: string;
+  events: StoredEvent[];
+  headSeq: number;
+  state: SessionState;
+  activity: Activity;
+  hasMore: boolean;
+}
+
+export interface MessageAccepted {
+  sessionId: string;
+  seq: number;
+  clientMessageId: string;
+  duplicate: boolean;
+}
+
+export interface InterruptAccepted {
+  sessionId: string;
+  turnId: string | null;
+}
+
+export interface TokenIssued {
+  token: string;
+  expiresAt: string;
+}
+
+export const ERROR_CODES = {
+  validation_failed: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  session_not_found: 404,
+  not_found: 404,
+  method_not_allowed: 405,
+  session_ended: 409,
+  idempotency_conflict: 409,
+  illegal_transition: 409,
+  stale_lease: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  internal_error: 500,
+  unavailable: 503,
+} as const;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** `application/problem+json` body of every error response. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  errorId?: string;
+}

@@ -1,0 +1,5 @@
+export * from './states';
+export * from './events';
+export * from './frames';
+export * from './api';
+export * from './limits';
