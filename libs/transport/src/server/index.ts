@@ -1,0 +1,3 @@
+export * from './broker';
+export * from './memory-broker';
+export * from './redis-broker';

@@ -1,0 +1,106 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Broker, BrokerListener, Unsubscribe } from './broker';
+
+export interface RedisBrokerOptions {
+  url: string;
+  /** Prepended to every channel (isolates tests and tenants sharing one Redis). */
+  prefix?: string;
+  /** Reports failed publishes and connection errors; the broker never throws on them. */
+  onError?: (error: Error, context: string) => void;
+  connectionName?: string;
+}
+
+/**
+ * Redis pub/sub broker: one publisher and one subscriber connection per process, however many
+ * channels and listeners. Channels are reference-counted; both connections reconnect by themselves
+ * and the subscriber re-subscribes every channel, then calls the `onResubscribe` listeners (hints
+ * published while it was away are lost, by design of pub/sub).
+ */
+export class RedisBroker implements Broker {
+  private readonly pub: Redis;
+  private readonly sub: Redis;
+  private readonly prefix: string;
+  private readonly channels = new Map<string, Set<BrokerListener>>();
+  /** Upstream SUBSCRIBE in flight per channel: later subscribers wait for it too. */
+  private readonly subscribing = new Map<string, Promise<unknown>>();
+  private readonly resubscribeListeners: (() => void)[] = [];
+  private readyOnce = false;
+
+  constructor(private readonly options: RedisBrokerOptions) {
+    this.prefix = options.prefix ?? '';
+    const base: RedisOptions = {
+      lazyConnect: false,
+      maxRetriesPerRequest: null,
+      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    };
+    const name = options.connectionName ?? 'sessionwire';
+    // A publish while Redis is away fails at once instead of queueing: the hint is lost and the
+    // consumers' periodic sync repairs it, and the append path never waits on Redis.
+    this.pub = new Redis(options.url, {
+      ...base,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectionName: `${name}-pub`,
+    });
+    this.sub = new Redis(options.url, { ...base, connectionName: `${name}-sub` });
+    this.pub.on('error', (error) => this.report(error, 'redis publisher'));
+    this.sub.on('error', (error) => this.report(error, 'redis subscriber'));
+    this.sub.on('message', (channel: string, payload: string) => {
+      const listeners = this.channels.get(channel);
+      if (!listeners) return;
+      for (const listener of [...listeners]) listener(payload);
+    });
+    this.sub.on('ready', () => {
+      if (this.readyOnce) for (const listener of this.resubscribeListeners) listener();
+      this.readyOnce = true;
+    });
+  }
+
+  async publish(channel: string, payload: string): Promise<void> {
+    try {
+      await this.pub.publish(this.prefix + channel, payload);
+    } catch (error) {
+      this.report(error as Error, `publish ${channel}`);
+    }
+  }
+
+  async subscribe(channel: string, listener: BrokerListener): Promise<Unsubscribe> {
+    const key = this.prefix + channel;
+    let listeners = this.channels.get(key);
+    if (!listeners) {
+      this.channels.set(key, (listeners = new Set()));
+      const subscribed = this.sub.subscribe(key).finally(() => this.subscribing.delete(key));
+      this.subscribing.set(key, subscribed);
+    }
+    const own = (payload: string) => listener(payload);
+    listeners.add(own);
+    // Returns only once the channel is live upstream, so a caller that reads the log next
+    // cannot miss a hint published in between.
+    await this.subscribing.get(key);
+    return async () => {
+      listeners.delete(own);
+      if (listeners.size === 0 && this.channels.get(key) === listeners) {
+        this.channels.delete(key);
+        await this.sub.unsubscribe(key).catch((error) => this.report(error, `unsubscribe ${key}`));
+      }
+    };
+  }
+
+  onResubscribe(listener: () => void): void {
+    this.resubscribeListeners.push(listener);
+  }
+
+  /** Resolves once both connections are ready (for readiness probes and tests). */
+  async ping(): Promise<void> {
+    await this.pub.ping();
+  }
+
+  async close(): Promise<void> {
+    this.channels.clear();
+    await Promise.allSettled([this.pub.quit(), this.sub.quit()]);
+  }
+
+  private report(error: Error, context: string): void {
+    this.options.onError?.(error, context);
+  }
+}
