@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import {
-  connectPostgres,
-  EventStore,
-  LeaseStore,
-  type DatabaseHandle,
-} from '../libs/events/src';
+import { connectPostgres, EventStore, LeaseStore, type DatabaseHandle } from '../libs/events/src';
 import { databaseUrl, PG_URL_ENV, REDIS_URL_ENV, requireEnv, TEMPLATE_DB_ENV } from './services';
 
 export interface TestDatabase {

@@ -34,7 +34,8 @@ export async function waitFor(
     } catch {
       // not yet: the check's own failure is what we are waiting out
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(intervalMs);
   }
 }

@@ -177,7 +177,8 @@ describe(EventStore.name, () => {
     });
     it('is the max seq for many events', async () => {
       const session = await newSession();
-      for (let i = 0; i < 5; i++) await store.append(session.id, [delta('t', 'x'), delta('t', 'y')]);
+      for (let i = 0; i < 5; i++)
+        await store.append(session.id, [delta('t', 'x'), delta('t', 'y')]);
       expect(await store.getHeadSeq(session.id)).toBe(11);
     });
   });

@@ -100,9 +100,16 @@ export class LeaseStore {
         throw new StaleLeaseError(lease.sessionId, lease.leaseEpoch);
       }
       const to = row.state === 'ACTIVE' ? 'SUSPENDED' : 'DETACHED';
-      const event = await this.store.transitionLocked(tx, row, row.state as SessionState, to, reason, {
-        ...unowned(row),
-      });
+      const event = await this.store.transitionLocked(
+        tx,
+        row,
+        row.state as SessionState,
+        to,
+        reason,
+        {
+          ...unowned(row),
+        },
+      );
       return { session: row, events: [event] };
     });
   }

@@ -51,7 +51,9 @@ export const sessions = pgTable(
     index('sessions_pending_idx')
       .on(t.lastInputSeq)
       .where(sql`${t.lastInputSeq} > ${t.processedSeq} and ${t.state} <> 'ENDED'`),
-    index('sessions_lease_idx').on(t.leaseExpiresAt).where(sql`${t.owner} is not null`),
+    index('sessions_lease_idx')
+      .on(t.leaseExpiresAt)
+      .where(sql`${t.owner} is not null`),
     check(
       'sessions_state_check',
       sql`${t.state} in ('CREATED','STARTING','ACTIVE','SUSPENDED','DETACHED','ENDED')`,
