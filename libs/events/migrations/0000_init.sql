@@ -29,8 +29,7 @@ CREATE TABLE "events" (
 );
 --> statement-breakpoint
 ALTER TABLE "events" ADD CONSTRAINT "events_session_id_sessions_id_fk" FOREIGN KEY ("session_id") REFERENCES "public"."sessions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "sessions_created_idx" ON "sessions" USING btree ("created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "sessions_state_created_idx" ON "sessions" USING btree ("state","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "sessions_state_id_idx" ON "sessions" USING btree ("state","id" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "sessions_pending_idx" ON "sessions" USING btree ("last_input_seq") WHERE "sessions"."last_input_seq" > "sessions"."processed_seq" and "sessions"."state" <> 'ENDED';--> statement-breakpoint
 CREATE INDEX "sessions_lease_idx" ON "sessions" USING btree ("lease_expires_at") WHERE "sessions"."owner" is not null;--> statement-breakpoint
 CREATE UNIQUE INDEX "events_client_message_id_uq" ON "events" USING btree ("session_id","client_message_id") WHERE "events"."client_message_id" is not null;

@@ -193,6 +193,27 @@ describe(EventStore.name, () => {
     expect(heads.size).toBe(2);
   });
 
+  it('lists sessions newest first in keyset pages without skip or repeat', async () => {
+    const { v7 } = await import('uuid');
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const id = v7();
+      ids.push(id);
+      await store.createSession({ id, agent: 'demo', metadata: { i } });
+    }
+    const seen: string[] = [];
+    let beforeId: string | undefined;
+    for (;;) {
+      const page = await store.listSessions({ limit: 3, beforeId, state: 'CREATED' });
+      seen.push(...page.map((s) => s.id));
+      if (page.length < 3) break;
+      beforeId = page[page.length - 1].id;
+    }
+    const mine = seen.filter((id) => ids.includes(id));
+    expect(mine).toEqual([...ids].reverse());
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
   it('pages backwards with getEventsBefore, ascending', async () => {
     const session = await newSession();
     for (let i = 0; i < 9; i++) await store.append(session.id, [delta('t', String(i))]);

@@ -47,8 +47,8 @@ export interface CreateSessionInput {
 export interface ListSessionsInput {
   state?: SessionState;
   limit: number;
-  /** Keyset position: sessions strictly older than this one. */
-  before?: { createdAt: Date; id: string };
+  /** Keyset position: sessions created before this id (ids are UUIDv7, so they sort by time). */
+  beforeId?: string;
 }
 
 /**
@@ -97,20 +97,16 @@ export class EventStore {
     return row;
   }
 
-  /** Newest first, by `(created_at, id)` keyset. */
+  /** Newest first, by id (UUIDv7: creation time, then random), keyset-paged. */
   async listSessions(input: ListSessionsInput): Promise<SessionRow[]> {
     const conditions = [];
     if (input.state) conditions.push(eq(sessions.state, input.state));
-    if (input.before) {
-      conditions.push(
-        sql`(${sessions.createdAt}, ${sessions.id}) < (${input.before.createdAt.toISOString()}::timestamptz, ${input.before.id}::uuid)`,
-      );
-    }
+    if (input.beforeId) conditions.push(lt(sessions.id, input.beforeId));
     return this.db
       .select()
       .from(sessions)
       .where(conditions.length ? and(...conditions) : undefined)
-      .orderBy(desc(sessions.createdAt), desc(sessions.id))
+      .orderBy(desc(sessions.id))
       .limit(input.limit);
   }
 

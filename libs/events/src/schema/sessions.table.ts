@@ -23,6 +23,7 @@ import {
  * - `last_input_seq` is the seq of the newest `message.user`; `processed_seq` the seq of the newest
  *   `message.user` whose turn is closed. Input is pending while `last_input_seq > processed_seq`.
  * - `activity` is `running` iff a turn is open (`turn_id` set) or input is pending.
+ * - `id` is a UUIDv7, so ordering by id is ordering by creation time (lists page by id).
  * - `lease_epoch` grows at every claim, release, detach and end; an append or transition that
  *   carries an older epoch is refused (fencing).
  */
@@ -46,8 +47,7 @@ export const sessions = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [
-    index('sessions_created_idx').on(t.createdAt.desc(), t.id.desc()),
-    index('sessions_state_created_idx').on(t.state, t.createdAt.desc(), t.id.desc()),
+    index('sessions_state_id_idx').on(t.state, t.id.desc()),
     index('sessions_pending_idx')
       .on(t.lastInputSeq)
       .where(sql`${t.lastInputSeq} > ${t.processedSeq} and ${t.state} <> 'ENDED'`),
