@@ -1,0 +1,142 @@
+import { API_VARIABLES, readManifests, WORKER_VARIABLES, type Manifest } from './manifest-helpers';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped YAML trees */
+const manifests = readManifests('deploy/k8s');
+
+function find(kind: string, name: string): any {
+  const found = manifests.find((m) => m.kind === kind && m.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} ${name} in deploy/k8s`);
+  return found;
+}
+
+const config = find('ConfigMap', 'sessionwire-config') as Manifest;
+const secret = find('Secret', 'sessionwire-secrets') as Manifest;
+const api = find('Deployment', 'sessionwire-api');
+const worker = find('Deployment', 'sessionwire-worker');
+const migrate = find('Job', 'sessionwire-migrate');
+const workloads = [api, worker, migrate];
+const containerOf = (workload: any) => workload.spec.template.spec.containers[0];
+
+function preStopSleepMs(workload: any): number {
+  const command: string[] = containerOf(workload).lifecycle?.preStop?.exec?.command ?? [];
+  expect(command[0]).toBe('sleep');
+  return Number(command[1]) * 1000;
+}
+
+describe('deploy/k8s', () => {
+  it('parses into namespaced resources with names and kinds', () => {
+    expect(manifests.length).toBeGreaterThanOrEqual(10);
+    for (const m of manifests) {
+      expect(m.apiVersion).toBeTruthy();
+      expect(m.metadata.name).toMatch(/^[a-z0-9-]+$/);
+      if (m.kind !== 'Namespace')
+        expect(`${m.file}:${m.metadata.namespace}`).toBe(`${m.file}:sessionwire`);
+    }
+  });
+
+  it('runs the migrate job with the same image as api and worker', () => {
+    expect(containerOf(migrate).command).toEqual(['node', 'dist/apps/api/main.js', 'migrate']);
+    expect(containerOf(api).command).toEqual(['node', 'dist/apps/api/main.js']);
+    expect(containerOf(worker).command).toEqual(['node', 'dist/apps/worker/main.js']);
+    const images = new Set(workloads.map((w) => containerOf(w).image));
+    expect(images.size).toBe(1);
+  });
+
+  it('probes api readiness on /readyz and liveness on /healthz', () => {
+    const container = containerOf(api);
+    expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+    expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+    const ports = container.ports.map((p: any) => p.name);
+    expect(ports).toContain(container.readinessProbe.httpGet.port);
+    expect(containerOf(worker).livenessProbe.httpGet.path).toBe('/healthz');
+    expect(String(containerOf(worker).ports[0].containerPort)).toBe(config.data!.METRICS_PORT);
+  });
+
+  it('gives pods longer to stop than preStop plus their drain', () => {
+    const drain = Number(config.data!.DRAIN_MS);
+    const workerDrain = Number(config.data!.WORKER_DRAIN_MS);
+    expect(api.spec.template.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(
+      preStopSleepMs(api) + drain,
+    );
+    expect(worker.spec.template.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(
+      preStopSleepMs(worker) + workerDrain,
+    );
+  });
+
+  it('exposes api through a Service and an SSE-safe Ingress', () => {
+    const service = find('Service', 'sessionwire-api');
+    expect(service.spec.selector).toEqual(api.spec.selector.matchLabels);
+    const portNames = containerOf(api).ports.map((p: any) => p.name);
+    expect(portNames).toContain(service.spec.ports[0].targetPort);
+    const ingress = manifests.find((m) => m.kind === 'Ingress') as any;
+    const a = ingress.metadata.annotations;
+    expect(a['nginx.ingress.kubernetes.io/proxy-buffering']).toBe('off');
+    expect(Number(a['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThanOrEqual(
+      3600,
+    );
+    expect(Number(a['nginx.ingress.kubernetes.io/proxy-send-timeout'])).toBeGreaterThanOrEqual(
+      3600,
+    );
+    const paths = ingress.spec.rules[0].http.paths;
+    expect(paths.map((p: any) => p.path)).toContain('/v1');
+    expect(paths.map((p: any) => p.path)).not.toContain('/metrics');
+    for (const p of paths) expect(p.backend.service.name).toBe(service.metadata.name);
+  });
+
+  it('protects availability with PodDisruptionBudgets and scales api with an HPA', () => {
+    for (const workload of [api, worker]) {
+      const pdb = find('PodDisruptionBudget', workload.metadata.name);
+      expect(pdb.spec.selector.matchLabels).toEqual(workload.spec.selector.matchLabels);
+      expect(pdb.spec.minAvailable).toBeLessThan(workload.spec.replicas);
+    }
+    const hpa = find('HorizontalPodAutoscaler', 'sessionwire-api');
+    expect(hpa.spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: 'sessionwire-api' });
+    expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
+  });
+
+  it('selects its own pod labels in every Deployment', () => {
+    for (const workload of [api, worker]) {
+      expect(workload.spec.template.metadata.labels).toMatchObject(
+        workload.spec.selector.matchLabels,
+      );
+    }
+  });
+
+  it('runs every container as non-root without privilege escalation', () => {
+    for (const workload of workloads) {
+      const pod = workload.spec.template.spec;
+      expect(pod.securityContext.runAsNonRoot).toBe(true);
+      expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+      for (const c of pod.containers) {
+        expect(c.securityContext.allowPrivilegeEscalation).toBe(false);
+        expect(c.securityContext.capabilities.drop).toEqual(['ALL']);
+      }
+    }
+  });
+
+  it('takes config from the ConfigMap and Secret, and only variables the apps read', () => {
+    const secretKeys = Object.keys(secret.stringData ?? secret.data ?? {});
+    const known = (v: string) =>
+      v === 'NODE_ENV' || API_VARIABLES.has(v) || WORKER_VARIABLES.has(v);
+    expect(Object.keys(config.data!).filter((v) => !known(v))).toEqual([]);
+    expect(secretKeys.filter((v) => !known(v))).toEqual([]);
+    for (const workload of workloads) {
+      const c = containerOf(workload);
+      expect(c.envFrom).toEqual([{ configMapRef: { name: config.metadata.name } }]);
+      for (const env of c.env) {
+        expect(known(env.name)).toBe(true);
+        const ref = env.valueFrom.secretKeyRef;
+        if (ref) {
+          expect(ref.name).toBe(secret.metadata.name);
+          expect(secretKeys).toContain(ref.key);
+        }
+      }
+    }
+    const apiOnly = (v: string) => API_VARIABLES.has(v);
+    expect(
+      containerOf(api)
+        .env.map((e: any) => e.name)
+        .filter(apiOnly),
+    ).toEqual(expect.arrayContaining(['DATABASE_URL', 'REDIS_URL', 'API_KEYS', 'AUTH_SECRET']));
+  });
+});
