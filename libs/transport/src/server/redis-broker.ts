@@ -51,7 +51,7 @@ export class RedisBroker implements Broker {
       for (const listener of [...listeners]) listener(payload);
     });
     this.sub.on('ready', () => {
-      if (this.readyOnce) for (const listener of this.resubscribeListeners) listener();
+      if (this.readyOnce) this.resubscribed();
       this.readyOnce = true;
     });
   }
@@ -69,7 +69,17 @@ export class RedisBroker implements Broker {
     let listeners = this.channels.get(key);
     if (!listeners) {
       this.channels.set(key, (listeners = new Set()));
-      const subscribed = this.sub.subscribe(key).finally(() => this.subscribing.delete(key));
+      const created = listeners;
+      const subscribed = this.sub
+        .subscribe(key)
+        .catch((error: unknown) => {
+          // Nobody is subscribed upstream: forget the channel so the next subscriber retries.
+          if (this.channels.get(key) === created) this.channels.delete(key);
+          throw error;
+        })
+        .finally(() => {
+          if (this.subscribing.get(key) === subscribed) this.subscribing.delete(key);
+        });
       this.subscribing.set(key, subscribed);
     }
     const own = (payload: string) => listener(payload);
@@ -98,6 +108,22 @@ export class RedisBroker implements Broker {
   async close(): Promise<void> {
     this.channels.clear();
     await Promise.allSettled([this.pub.quit(), this.sub.quit()]);
+  }
+
+  /**
+   * After a reconnect ioredis re-subscribes by itself, but only after emitting `ready`; listeners
+   * are told once the channels are live again (SUBSCRIBE is idempotent), so a consumer that
+   * re-reads the log then cannot miss a hint published in between.
+   */
+  private resubscribed(): void {
+    const keys = [...this.channels.keys()];
+    const live = keys.length > 0 ? this.sub.subscribe(...keys) : Promise.resolve();
+    live.then(
+      () => {
+        for (const listener of this.resubscribeListeners) listener();
+      },
+      (error: Error) => this.report(error, 'resubscribe'),
+    );
   }
 
   private report(error: Error, context: string): void {

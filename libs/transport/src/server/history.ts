@@ -1,0 +1,19 @@
+import type { Activity, SessionState, StoredEvent } from '../protocol';
+
+/** A session's position and lifecycle at one moment (one row of the sessions table). */
+export interface SessionHead {
+  headSeq: number;
+  state: SessionState;
+  activity: Activity;
+}
+
+/**
+ * What the stream engine reads from the log; the API wires the EventStore in (libs/transport must
+ * not import libs/events).
+ */
+export interface HistoryReader {
+  /** Up to `limit` events of the session with `seq > afterSeq`, ascending by seq, gap-free. */
+  getEventsAfter(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]>;
+  /** Heads of the given sessions in one query; unknown ids are absent from the map. */
+  getHeads(sessionIds: readonly string[]): Promise<Map<string, SessionHead>>;
+}

@@ -1,0 +1,226 @@
+import { encodeControlFrame, shouldSync, type SessionState, type StoredEvent } from '../protocol';
+import { sessionChannel, type Broker, type SessionHint, type Unsubscribe } from './broker';
+import { encodeEvent, type EncodedEvent } from './encoded-event';
+import type { HistoryReader, SessionHead } from './history';
+import type { ResumeHandoff } from './resume-handoff';
+import type { StreamMetrics } from './stream-metrics';
+
+export interface HubLog {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface FanoutDeps {
+  broker: Broker;
+  history: HistoryReader;
+  metrics: StreamMetrics;
+  log: HubLog;
+  maxReplayGap: number;
+  pageSize: number;
+}
+
+/** A local stream of a session, as the fan-out sees it. */
+export interface FanoutMember {
+  readonly handoff: ResumeHandoff;
+  /** Sends a frame (heartbeats). */
+  send(frame: Buffer): void;
+  /** Called after events or a newer head reached the session: sends `end` when it is due. */
+  settle(): void;
+}
+
+/**
+ * All local streams of one session: one broker subscription, one known head, and at most one
+ * history read in flight for live streams that fell behind (a missed hint or a sync round), shared
+ * by all of them. Each event received or read here is encoded once for every stream.
+ */
+export class SessionFanout {
+  readonly members = new Set<FanoutMember>();
+  /** Resolves once the session's channel is subscribed upstream. */
+  readonly ready: Promise<void>;
+  private readonly subscription: Promise<Unsubscribe>;
+  private current: SessionHead;
+  /** Seq at which `current.state` was observed (state only moves forward with seq). */
+  private stateSeq: number;
+  private syncedLastRound: boolean;
+  private stateLastRound: SessionState;
+  private reading: Promise<void> | undefined;
+  private readAgain = false;
+  private repairingMiss = false;
+
+  constructor(
+    readonly sessionId: string,
+    head: SessionHead,
+    private readonly deps: FanoutDeps,
+  ) {
+    this.current = { ...head };
+    this.stateSeq = head.headSeq;
+    this.syncedLastRound = shouldSync(head.state);
+    this.stateLastRound = head.state;
+    this.subscription = deps.broker.subscribe(sessionChannel(sessionId), (payload) =>
+      this.onHint(payload),
+    );
+    this.ready = this.subscription.then(() => undefined);
+  }
+
+  get head(): SessionHead {
+    return this.current;
+  }
+
+  /** True when the session is ENDED and `seq` is its head: the stream owes nothing more. */
+  isEndedAt(seq: number): boolean {
+    return this.current.state === 'ENDED' && seq >= this.current.headSeq;
+  }
+
+  /** Merges a head read elsewhere (a lookup or a sync round); never moves backwards. */
+  noteHead(head: SessionHead): void {
+    if (head.headSeq >= this.current.headSeq) this.current.activity = head.activity;
+    if (head.headSeq > this.current.headSeq) this.current.headSeq = head.headSeq;
+    if (head.headSeq >= this.stateSeq) {
+      this.current.state = head.state;
+      this.stateSeq = head.headSeq;
+    }
+  }
+
+  /** Learns head and state from events passing through (hints, reads). */
+  noteEvents(events: readonly EncodedEvent[]): void {
+    for (const event of events) {
+      if (event.seq > this.current.headSeq) this.current.headSeq = event.seq;
+      if (event.toState && event.seq > this.stateSeq) {
+        this.current.state = event.toState;
+        this.stateSeq = event.seq;
+      }
+    }
+  }
+
+  /** One frame for all members, encoded once. */
+  heartbeatFrame(): Buffer {
+    const { headSeq, state, activity } = this.current;
+    return Buffer.from(
+      encodeControlFrame({ event: 'heartbeat', data: { headSeq, state, activity } }),
+    );
+  }
+
+  /** After a member went live: catch it up if the head moved past what its resume read. */
+  afterResume(member: FanoutMember): void {
+    member.settle();
+    if (member.handoff.isBehind(this.current.headSeq)) this.requestCatchUp(false);
+  }
+
+  /**
+   * A sync round's head. Streams behind are caught up only if the session may still grow on its
+   * own now or did at the previous round (`shouldSync`), or its state changed since that round
+   * (its log grew by a `session.state` event); resting sessions cost no read.
+   */
+  applySync(head: SessionHead): boolean {
+    this.noteHead(head);
+    const now = shouldSync(head.state);
+    const due = now || this.syncedLastRound || head.state !== this.stateLastRound;
+    this.syncedLastRound = now;
+    this.stateLastRound = head.state;
+    const behind = due && this.hasLiveMemberBehind();
+    if (behind) this.requestCatchUp(false);
+    for (const member of this.members) member.settle();
+    return behind;
+  }
+
+  /** Unsubscribes (call once the last member left). */
+  async release(): Promise<void> {
+    let unsubscribe: Unsubscribe;
+    try {
+      unsubscribe = await this.subscription;
+    } catch (error) {
+      this.deps.log.warn(
+        { err: error, sessionId: this.sessionId },
+        'session subscription had failed',
+      );
+      return;
+    }
+    await unsubscribe();
+  }
+
+  private onHint(payload: string): void {
+    let hint: SessionHint;
+    try {
+      hint = JSON.parse(payload) as SessionHint;
+    } catch (error) {
+      this.deps.log.warn({ err: error, sessionId: this.sessionId }, 'malformed session hint');
+      return;
+    }
+    if (typeof hint.headSeq !== 'number') {
+      this.deps.log.warn({ sessionId: this.sessionId }, 'session hint without headSeq');
+      return;
+    }
+    const events = Array.isArray(hint.events) ? hint.events.map(encodeEvent) : [];
+    if (hint.headSeq > this.current.headSeq) this.current.headSeq = hint.headSeq;
+    this.deliver(events);
+    if (this.hasLiveMemberBehind()) {
+      const missed = events.length > 0 && !this.reading;
+      if (missed) this.deps.metrics.hintMissed();
+      this.requestCatchUp(missed);
+    }
+  }
+
+  private deliver(events: readonly EncodedEvent[]): void {
+    this.noteEvents(events);
+    for (const member of this.members) {
+      member.handoff.offer(events);
+      member.settle();
+    }
+  }
+
+  private hasLiveMemberBehind(): boolean {
+    for (const member of this.members) {
+      if (member.handoff.isBehind(this.current.headSeq)) return true;
+    }
+    return false;
+  }
+
+  private requestCatchUp(repairsMiss: boolean): void {
+    if (repairsMiss) this.repairingMiss = true;
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
+    this.reading = this.catchUp()
+      .catch((error: unknown) => {
+        this.repairingMiss = false;
+        this.deps.log.error(
+          { err: error, sessionId: this.sessionId },
+          'catch-up read failed; the next hint or sync round retries',
+        );
+      })
+      .finally(() => {
+        this.reading = undefined;
+      });
+  }
+
+  /** Brings every live member to the head with shared reads; past the cap a member gets a gap. */
+  private async catchUp(): Promise<void> {
+    const { history, maxReplayGap, pageSize } = this.deps;
+    do {
+      this.readAgain = false;
+      const target = this.current.headSeq;
+      let from = Number.POSITIVE_INFINITY;
+      for (const member of this.members) {
+        const { handoff } = member;
+        if (!handoff.isBehind(target)) continue;
+        if (target - handoff.sentSeq > maxReplayGap) {
+          handoff.skipTo(target);
+          member.settle();
+        } else {
+          from = Math.min(from, handoff.sentSeq);
+        }
+      }
+      while (from < target && this.members.size > 0) {
+        const page: StoredEvent[] = await history.getEventsAfter(this.sessionId, from, pageSize);
+        this.deliver(page.map(encodeEvent));
+        if (page.length < pageSize) break;
+        from = page[page.length - 1].seq;
+      }
+    } while (this.readAgain && this.members.size > 0);
+    if (this.repairingMiss) {
+      this.repairingMiss = false;
+      this.deps.metrics.hintRepaired();
+    }
+  }
+}

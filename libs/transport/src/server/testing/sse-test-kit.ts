@@ -1,0 +1,131 @@
+import { createServer, get, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { StreamHub } from '../stream-hub';
+import type { SessionHead } from '../history';
+
+export interface SseFrame {
+  id?: string;
+  event?: string;
+  retry?: number;
+  /** Parsed JSON of `data`. */
+  data?: unknown;
+}
+
+/** An HTTP server on 127.0.0.1 whose every request is one stream: `/<sessionId>?after=N`. */
+export interface HubServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves `hub` with the head from `lookup` (as the API's stream controller does after its 404 check). */
+export async function startHubServer(
+  hub: StreamHub,
+  lookup: (sessionId: string) => SessionHead,
+): Promise<HubServer> {
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const sessionId = url.pathname.slice(1);
+    const lastEventId = req.headers['last-event-id'];
+    const cursor = Number(
+      typeof lastEventId === 'string' ? lastEventId : (url.searchParams.get('after') ?? 0),
+    );
+    void hub.serve(req, res, { sessionId, cursor, head: lookup(sessionId) });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A raw SSE client: keeps every byte and every parsed frame. */
+export class SseClient {
+  status = 0;
+  headers: IncomingHttpHeaders = {};
+  raw = '';
+  readonly frames: SseFrame[] = [];
+  readonly done: Promise<void>;
+  private readonly request: ReturnType<typeof get>;
+  private partial = '';
+  private notify: (() => void)[] = [];
+
+  constructor(url: string, headers: Record<string, string> = {}, options: { read?: boolean } = {}) {
+    let finish!: () => void;
+    this.done = new Promise((resolve) => (finish = resolve));
+    this.request = get(url, { headers }, (res) => {
+      this.status = res.statusCode ?? 0;
+      this.headers = res.headers;
+      if (options.read === false) {
+        res.pause();
+        return;
+      }
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => this.receive(chunk));
+      res.on('close', finish);
+      res.on('end', finish);
+    });
+    this.request.on('error', finish);
+    this.request.on('close', finish);
+  }
+
+  /** Frames with an `event:` of the given name. */
+  named(event: string): SseFrame[] {
+    return this.frames.filter((frame) => frame.event === event);
+  }
+
+  /** Seqs of the stored events received, in order. */
+  get seqs(): number[] {
+    return this.frames
+      .filter((frame) => frame.id !== undefined && frame.event !== 'gap')
+      .map((frame) => Number(frame.id));
+  }
+
+  async waitFor(predicate: (client: this) => boolean, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate(this)) {
+      if (Date.now() > deadline)
+        throw new Error(`timed out; frames: ${JSON.stringify(this.frames)}`);
+      await new Promise<void>((resolve) => {
+        this.notify.push(resolve);
+        setTimeout(resolve, 20);
+      });
+    }
+  }
+
+  close(): void {
+    this.request.destroy();
+  }
+
+  private receive(chunk: string): void {
+    this.raw += chunk;
+    this.partial += chunk;
+    let end: number;
+    while ((end = this.partial.indexOf('\n\n')) >= 0) {
+      this.frames.push(parseFrame(this.partial.slice(0, end)));
+      this.partial = this.partial.slice(end + 2);
+    }
+    for (const resolve of this.notify.splice(0)) resolve();
+  }
+}
+
+function parseFrame(text: string): SseFrame {
+  const frame: SseFrame = {};
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    const field = line.slice(0, colon);
+    const value = line.slice(colon + 1).trimStart();
+    if (field === 'id') frame.id = value;
+    else if (field === 'event') frame.event = value;
+    else if (field === 'retry') frame.retry = Number(value);
+    else if (field === 'data') frame.data = JSON.parse(value);
+  }
+  return frame;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
