@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SESSION_STATES } from './states';
 
 const state = z.enum(SESSION_STATES);
