@@ -1,0 +1,95 @@
+import { Logger } from '@nestjs/common';
+import type { LeaseStore, SessionRow } from '@sessionwire/events';
+import { publishEvents, type Broker } from '@sessionwire/transport/server';
+import type { WorkerConfig } from '../config/worker-config';
+import type { WorkerMetrics } from '../metrics/worker-metrics';
+import type { HeldSessions } from '../sessions/held-sessions';
+
+const SWEEP_BATCH = 100;
+
+/**
+ * Lease bookkeeping of one worker: claiming sessions with pending input up to the concurrency,
+ * renewing every held lease in one query, and detaching anyone's expired leases.
+ */
+export class LeaseKeeper {
+  private static readonly log = new Logger(LeaseKeeper.name);
+
+  constructor(
+    private readonly config: WorkerConfig,
+    private readonly leases: LeaseStore,
+    private readonly broker: Broker,
+    private readonly metrics: WorkerMetrics,
+    private readonly held: HeldSessions,
+  ) {}
+
+  /** Claims what fits and hands each claimed row to `start`; true if there may be more. */
+  async claim(start: (row: SessionRow) => void): Promise<boolean> {
+    const capacity = this.config.concurrency - this.held.size;
+    if (capacity <= 0) return false;
+    const claimed = await this.leases.claim(this.config.workerId, this.config.leaseMs, capacity);
+    if (claimed.length === 0) return false;
+    this.metrics.leasesClaimed.inc(claimed.length);
+    await publishEvents(
+      this.broker,
+      claimed.flatMap((c) => c.events),
+    );
+    for (const change of claimed) start(change.session);
+    return claimed.length === capacity;
+  }
+
+  /**
+   * Extends every held lease in one query and drops the sessions whose lease is gone. When renewing
+   * fails (Postgres away), a session whose lease may have expired meanwhile is dropped too.
+   */
+  async renew(): Promise<void> {
+    const runners = this.held.runners().filter((r) => r.live);
+    if (runners.length === 0) return;
+    let held: Set<string>;
+    try {
+      held = await this.leases.renew(
+        this.config.workerId,
+        runners.map((r) => r.lease),
+        this.config.leaseMs,
+      );
+    } catch (error) {
+      LeaseKeeper.log.error(
+        `renewing ${runners.length} leases failed: ${(error as Error).message}`,
+      );
+      const now = Date.now();
+      for (const runner of runners) {
+        if (now - runner.lastRenewedAt >= this.config.leaseMs) this.lose(runner, 'renew_failed');
+      }
+      return;
+    }
+    const now = Date.now();
+    for (const runner of runners) {
+      if (held.has(runner.sessionId)) runner.lastRenewedAt = now;
+      else if (runner.live && this.held.get(runner.sessionId) === runner)
+        this.lose(runner, 'renew');
+    }
+  }
+
+  /** Detaches expired leases of any worker (open turns → worker_lost); true if there may be more. */
+  async sweep(onPendingInput: () => void): Promise<boolean> {
+    const detached = await this.leases.detachExpired(SWEEP_BATCH);
+    if (detached.length === 0) return false;
+    this.metrics.leasesDetached.inc(detached.length);
+    await publishEvents(
+      this.broker,
+      detached.flatMap((d) => d.events),
+    );
+    for (const { session } of detached) {
+      LeaseKeeper.log.warn(`detached session ${session.id}: lease expired`);
+      const mine = this.held.get(session.id);
+      if (mine) this.lose(mine, 'expired');
+    }
+    if (detached.some((d) => d.session.lastInputSeq > d.session.processedSeq)) onPendingInput();
+    return detached.length === SWEEP_BATCH;
+  }
+
+  lose(runner: { sessionId: string; drop(): void }, cause: string): void {
+    LeaseKeeper.log.warn(`lost the lease on session ${runner.sessionId} (${cause})`);
+    this.metrics.leasesLost.inc({ cause });
+    runner.drop();
+  }
+}

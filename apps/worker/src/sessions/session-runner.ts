@@ -1,0 +1,172 @@
+import { Logger } from '@nestjs/common';
+import type { EventStore, Lease, LeaseStore, SessionRow } from '@sessionwire/events';
+import { publishEvents, type Broker } from '@sessionwire/transport/server';
+import type { AgentRegistry } from '../agents/agent-registry';
+import type { WorkerMetrics } from '../metrics/worker-metrics';
+import { isFencingError, LeaseLostError, SessionAppender } from '../turns/session-appender';
+import { TurnRunner } from '../turns/turn-runner';
+
+export interface SessionRunnerDeps {
+  store: EventStore;
+  leases: LeaseStore;
+  broker: Broker;
+  registry: AgentRegistry;
+  metrics: WorkerMetrics;
+  deltaFlushMs: number;
+  idleReleaseMs: number;
+}
+
+/**
+ * - `released`: gave the lease back (idle or draining); pending input stays claimable.
+ * - `dropped`: the lease was lost (epoch moved on, session ended); nothing more was written.
+ * - `abandoned`: an unexpected failure; the lease is left to expire, so another worker (or this
+ *   one) detaches it and closes an open turn as `worker_lost`.
+ */
+export type SessionExit = 'released' | 'dropped' | 'abandoned';
+
+/**
+ * Works one claimed session: STARTING → ACTIVE, then its pending `message.user` events one turn
+ * at a time in seq order, until it has been idle for `idleReleaseMs` (→ SUSPENDED), it is drained,
+ * or its lease is lost.
+ */
+export class SessionRunner {
+  private static readonly log = new Logger(SessionRunner.name);
+  readonly sessionId: string;
+  readonly lease: Lease;
+  /** When the lease was last confirmed (claim or renew), `Date.now()` ms. */
+  lastRenewedAt = Date.now();
+  /** Highest seq the interrupt poll has looked at. */
+  scannedSeq: number;
+  private processedSeq: number;
+  private turn?: TurnRunner;
+  private stopping?: 'drain' | 'drop';
+  private releasing = false;
+  private wakeFlag = false;
+  private waiter?: () => void;
+  private readonly appender: SessionAppender;
+
+  constructor(
+    private readonly deps: SessionRunnerDeps,
+    private readonly row: SessionRow,
+  ) {
+    this.sessionId = row.id;
+    this.lease = { sessionId: row.id, leaseEpoch: row.leaseEpoch };
+    this.processedSeq = Number(row.processedSeq);
+    this.scannedSeq = Number(row.headSeq);
+    this.appender = new SessionAppender(deps.store, deps.broker, deps.metrics, this.lease);
+  }
+
+  /** The running turn's id, if a turn is running. */
+  get turnId(): string | undefined {
+    return this.turn?.turnId;
+  }
+
+  /** False once it is giving the lease back or has lost it (polls must not count it as lost). */
+  get live(): boolean {
+    return !this.releasing && this.stopping !== 'drop';
+  }
+
+  wake(): void {
+    this.wakeFlag = true;
+    this.waiter?.();
+  }
+
+  /** Interrupts the running turn if it is `turnId` (or any, without one). */
+  interrupt(turnId?: string): boolean {
+    const turn = this.turn;
+    if (!turn || (turnId !== undefined && turn.turnId !== turnId)) return false;
+    return turn.interrupt();
+  }
+
+  /** Stops at once and writes nothing more: the session is no longer ours. */
+  drop(): void {
+    if (this.stopping === 'drop') return;
+    this.stopping = 'drop';
+    this.turn?.drop();
+    this.wake();
+  }
+
+  /** Finishes the running turn (if any), starts no other, then releases. */
+  drain(): void {
+    this.stopping ??= 'drain';
+    this.wake();
+  }
+
+  async run(): Promise<SessionExit> {
+    try {
+      await this.appender.transition('STARTING', 'ACTIVE', 'worker_started');
+      let idleSince = Date.now();
+      while (!this.stopping) {
+        this.wakeFlag = false;
+        const input = await this.deps.store.getNextInput(this.sessionId, this.processedSeq);
+        if (this.stopping) break;
+        if (input) {
+          await this.runTurn(input.seq, input.data.content);
+          idleSince = Date.now();
+          continue;
+        }
+        const idleLeft = idleSince + this.deps.idleReleaseMs - Date.now();
+        if (idleLeft <= 0) break;
+        await this.waitForWake(idleLeft);
+      }
+      if (this.stopping === 'drop') return 'dropped';
+      return await this.release(this.stopping === 'drain' ? 'worker_draining' : 'idle');
+    } catch (error) {
+      this.turn?.drop();
+      if (error instanceof LeaseLostError) {
+        this.deps.metrics.leasesLost.inc({ cause: 'append' });
+        SessionRunner.log.warn(error.message);
+        return 'dropped';
+      }
+      SessionRunner.log.error(
+        `session ${this.sessionId} abandoned (its lease will expire): ${(error as Error).stack ?? error}`,
+      );
+      return 'abandoned';
+    }
+  }
+
+  private async runTurn(seq: number, content: string): Promise<void> {
+    const { store, registry, metrics, deltaFlushMs } = this.deps;
+    const turn = new TurnRunner(
+      { store, registry, metrics, deltaFlushMs },
+      this.appender,
+      { sessionId: this.sessionId, agent: this.row.agent, metadata: this.row.metadata },
+      { seq, content },
+    );
+    this.turn = turn;
+    try {
+      const end = await turn.run();
+      if (end !== 'dropped') this.processedSeq = seq;
+    } finally {
+      this.turn = undefined;
+    }
+  }
+
+  private async release(reason: string): Promise<SessionExit> {
+    this.releasing = true;
+    try {
+      const change = await this.deps.leases.release(this.lease, reason);
+      await publishEvents(this.deps.broker, change.events);
+      this.deps.metrics.leasesReleased.inc({ reason });
+      return 'released';
+    } catch (error) {
+      if (!isFencingError(error)) throw error;
+      this.deps.metrics.leasesLost.inc({ cause: 'release' });
+      return 'dropped';
+    }
+  }
+
+  private waitForWake(timeoutMs: number): Promise<void> {
+    if (this.wakeFlag || this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.waiter = undefined;
+        resolve();
+      }
+      this.waiter = done;
+    });
+  }
+}
