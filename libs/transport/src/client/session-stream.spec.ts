@@ -309,6 +309,18 @@ describe(SessionStream.name, () => {
     expect(items).toEqual(['e5', 'live']);
   });
 
+  it('closes the stream when a loop over it is left early', async () => {
+    const { server, clock, stream, seen } = setup();
+    const body = server.sse();
+    body.push(eventFrame(1) + eventFrame(2));
+    for await (const item of stream) if (item.kind === 'event' && item.event.seq === 1) break;
+    expect(seen.closes).toEqual([{ reason: 'closed' }]);
+    await flush();
+    expect(body.done).toBe(true);
+    await clock.advance(600_000);
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('makes the iterator throw on a fatal refusal', async () => {
     const { server, stream } = setup();
     server.reply(problem(403, 'forbidden'));

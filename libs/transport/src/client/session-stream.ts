@@ -42,7 +42,8 @@ const STOP_STATUSES: Record<number, StreamCloseReason> = {
  * another definitive 4xx, and on `close()`, which aborts the request and clears every timer.
  *
  * Listen with `on(...)` and call `start()`, or iterate with `for await (const item of stream)`
- * (which starts it). Listeners registered after `start()` miss what came before.
+ * (which starts it; leaving the loop early closes the stream, like a Node stream's iterator).
+ * Listeners registered after `start()` miss what came before.
  */
 export class SessionStream
   extends Emitter<SessionStreamEvents>
@@ -112,10 +113,7 @@ export class SessionStream
   [Symbol.asyncIterator](): AsyncIterator<StreamItem> {
     const queue: ItemQueue<StreamItem> = new ItemQueue(
       () => this.onPull(),
-      () => {
-        this.sinks.delete(queue);
-        this.onPull();
-      },
+      () => this.close(),
     );
     if (this.finished) queue.finish();
     else this.sinks.add(queue);
