@@ -1,0 +1,48 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { EventsModule, type DatabaseHandle } from '@sessionwire/events';
+import { BROKER, type Broker } from '@sessionwire/transport/server';
+import { LoggerModule } from 'nestjs-pino';
+import { AuthGuard } from './auth/auth.guard';
+import { TokenService } from './auth/token.service';
+import type { ApiConfig } from './config/api-config';
+import { API_CONFIG } from './config/config.tokens';
+import { HealthModule } from './health/health.module';
+import { LifecycleService } from './health/lifecycle.service';
+import { StreamMetricsService } from './health/stream-metrics.service';
+import { loggerOptions } from './logging/logger.options';
+import { SessionsModule } from './sessions/sessions.module';
+import { StreamsModule } from './streams/streams.module';
+
+/** What the process hands the app: the database and the broker are created and closed outside. */
+export interface ApiRuntime {
+  database: DatabaseHandle;
+  broker: Broker;
+}
+
+/** Composes the API: config, runtime handles, auth, sessions, streams, health. */
+@Global()
+@Module({})
+export class ApiModule {
+  static forRoot(config: ApiConfig, runtime: ApiRuntime): DynamicModule {
+    const shared = [
+      { provide: API_CONFIG, useValue: config },
+      { provide: BROKER, useValue: runtime.broker },
+      TokenService,
+      LifecycleService,
+      StreamMetricsService,
+    ];
+    return {
+      module: ApiModule,
+      imports: [
+        LoggerModule.forRoot(loggerOptions(config)),
+        EventsModule.forHandle(runtime.database),
+        SessionsModule,
+        StreamsModule,
+        HealthModule,
+      ],
+      providers: [...shared, { provide: APP_GUARD, useClass: AuthGuard }],
+      exports: [API_CONFIG, BROKER, TokenService, LifecycleService, StreamMetricsService],
+    };
+  }
+}

@@ -1,0 +1,44 @@
+import { json, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { ApiProblem } from '../errors/problem';
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  return length !== undefined && length !== '0';
+}
+
+/**
+ * JSON bodies only: a request with a body of another type gets 415 before anything is read;
+ * bodies above `limitBytes` get 413 (body-parser stops reading at the limit).
+ */
+export function jsonBody(limitBytes: number): RequestHandler[] {
+  const requireJson = (req: Request, _res: Response, next: NextFunction) => {
+    if (!hasBody(req)) return next();
+    const type = req.headers['content-type'] ?? '';
+    if (!JSON_TYPE.test(type)) {
+      return next(
+        new ApiProblem(
+          'unsupported_media_type',
+          `request bodies must be application/json, not ${type ? `"${type}"` : 'untyped'}`,
+        ),
+      );
+    }
+    next();
+  };
+  const parse = json({
+    limit: limitBytes,
+    strict: true,
+    type: (req) => JSON_TYPE.test(String(req.headers['content-type'] ?? '')),
+  });
+  return [requireJson, parse];
+}
+
+/**
+ * Body limit: a maximal message written with the longest JSON escapes (`\uXXXX`, 6 bytes per
+ * byte of content) still fits, plus room for the other fields.
+ */
+export function bodyLimitBytes(maxMessageBytes: number): number {
+  return maxMessageBytes * 6 + 64 * 1024;
+}

@@ -1,0 +1,98 @@
+import { loadApiConfig } from './api-config';
+
+const base = { DATABASE_URL: 'postgres://u@h:5432/db', REDIS_URL: 'redis://h:6379' };
+
+describe(loadApiConfig.name, () => {
+  it('applies the protocol defaults', () => {
+    expect(loadApiConfig(base)).toMatchObject({
+      port: 3000,
+      maxReplayGap: 200,
+      syncIntervalMs: 5000,
+      heartbeatMs: 15000,
+      streamMaxBufferBytes: 1048576,
+      drainMs: 10000,
+      maxMessageBytes: 65536,
+      apiKeys: [],
+      authSecret: undefined,
+      logLevel: 'info',
+      redisPrefix: '',
+      agents: ['demo', 'openai'],
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadApiConfig({
+      ...base,
+      PORT: '8080',
+      MAX_REPLAY_GAP: '50',
+      SYNC_INTERVAL_MS: '250',
+      HEARTBEAT_MS: '1000',
+      STREAM_MAX_BUFFER_BYTES: '65536',
+      DRAIN_MS: '500',
+      MAX_MESSAGE_BYTES: '1024',
+      API_KEYS: ' key-aaaaaaaaaaaaaaaa , key-bbbbbbbbbbbbbbbb,',
+      AUTH_SECRET: 's'.repeat(32),
+      LOG_LEVEL: 'debug',
+      REDIS_PREFIX: 'stage:',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      maxReplayGap: 50,
+      syncIntervalMs: 250,
+      heartbeatMs: 1000,
+      streamMaxBufferBytes: 65536,
+      drainMs: 500,
+      maxMessageBytes: 1024,
+      apiKeys: ['key-aaaaaaaaaaaaaaaa', 'key-bbbbbbbbbbbbbbbb'],
+      authSecret: 's'.repeat(32),
+      logLevel: 'debug',
+      redisPrefix: 'stage:',
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    const config = loadApiConfig({ ...base, PORT: '', API_KEYS: '', AUTH_SECRET: '  ' });
+    expect(config.port).toBe(3000);
+    expect(config.apiKeys).toEqual([]);
+    expect(config.authSecret).toBeUndefined();
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['MAX_REPLAY_GAP', '-1'],
+    ['SYNC_INTERVAL_MS', '1.5'],
+    ['HEARTBEAT_MS', '0'],
+    ['STREAM_MAX_BUFFER_BYTES', '1e6'],
+    ['DRAIN_MS', 'ten'],
+    ['MAX_MESSAGE_BYTES', '0'],
+    ['DATABASE_URL', 'mysql://h/db'],
+    ['REDIS_URL', 'not a url'],
+    ['AUTH_SECRET', 'short'],
+    ['API_KEYS', 'tiny'],
+    ['LOG_LEVEL', 'loud'],
+  ])('names %s when it is invalid (%p)', (name, value) => {
+    expect(() => loadApiConfig({ ...base, [name]: value })).toThrow(new RegExp(`\\b${name}\\b`));
+  });
+
+  it('requires DATABASE_URL and REDIS_URL unless told otherwise', () => {
+    expect(() => loadApiConfig({ REDIS_URL: base.REDIS_URL })).toThrow(/DATABASE_URL/);
+    expect(() => loadApiConfig({ DATABASE_URL: base.DATABASE_URL })).toThrow(/REDIS_URL/);
+    expect(loadApiConfig({}, { requireConnections: false }).databaseUrl).toBeUndefined();
+  });
+
+  it('refuses production without API_KEYS or AUTH_SECRET', () => {
+    expect(() => loadApiConfig({ ...base, NODE_ENV: 'production' })).toThrow(
+      /API_KEYS or AUTH_SECRET/,
+    );
+    expect(() => loadApiConfig({ ...base, NODE_ENV: 'production', API_KEYS: '' })).toThrow();
+    expect(
+      loadApiConfig({ ...base, NODE_ENV: 'production', AUTH_SECRET: 'x'.repeat(32) }).production,
+    ).toBe(true);
+  });
+
+  it('measures AUTH_SECRET in bytes', () => {
+    expect(loadApiConfig({ ...base, AUTH_SECRET: 'é'.repeat(16) }).authSecret).toHaveLength(16);
+    expect(() => loadApiConfig({ ...base, AUTH_SECRET: 'é'.repeat(15) })).toThrow(/AUTH_SECRET/);
+  });
+});

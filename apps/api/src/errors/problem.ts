@@ -1,0 +1,46 @@
+import { DomainError } from '@sessionwire/events';
+import { ERROR_CODES, type ErrorCode, type Problem } from '@sessionwire/transport/protocol';
+
+const TITLES: Record<ErrorCode, string> = {
+  validation_failed: 'Validation failed',
+  unauthorized: 'Unauthorized',
+  forbidden: 'Forbidden',
+  session_not_found: 'Session not found',
+  not_found: 'Not found',
+  method_not_allowed: 'Method not allowed',
+  session_ended: 'Session ended',
+  idempotency_conflict: 'Idempotency conflict',
+  illegal_transition: 'Illegal transition',
+  stale_lease: 'Stale lease',
+  payload_too_large: 'Payload too large',
+  unsupported_media_type: 'Unsupported media type',
+  internal_error: 'Internal error',
+  unavailable: 'Service unavailable',
+};
+
+/** Base of the `type` URI of every problem; `type` is this plus the code. */
+export const PROBLEM_TYPE_BASE = 'https://sessionwire.dev/problems/';
+
+/** A DomainError raised by the API itself, possibly with response headers (Retry-After, Allow). */
+export class ApiProblem extends DomainError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(code, message);
+  }
+}
+
+export function problemBody(code: ErrorCode, detail: string, errorId?: string): Problem {
+  return {
+    type: PROBLEM_TYPE_BASE + code.replaceAll('_', '-'),
+    title: TITLES[code],
+    status: ERROR_CODES[code],
+    detail,
+    code,
+    ...(errorId ? { errorId } : {}),
+  };
+}
+
+export const validationFailed = (detail: string) => new ApiProblem('validation_failed', detail);

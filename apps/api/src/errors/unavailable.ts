@@ -1,0 +1,42 @@
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+]);
+const CONNECTION_MESSAGES =
+  /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error/i;
+
+interface Cause {
+  code?: unknown;
+  message?: unknown;
+  errors?: unknown;
+  cause?: unknown;
+}
+
+/** True when an error (or one of its causes) means Postgres could not be reached. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  // Duck-typed, not `instanceof Error`: driver errors may come from another realm.
+  for (
+    let e = error as Cause | undefined, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    depth++
+  ) {
+    const code = e.code;
+    if (typeof code === 'string' && (CONNECTION_CODES.has(code) || code.startsWith('08'))) {
+      return true;
+    }
+    if (Array.isArray(e.errors) && e.errors.some(isDatabaseUnavailable)) return true;
+    if (typeof e.message === 'string' && CONNECTION_MESSAGES.test(e.message)) return true;
+    e = e.cause as Cause | undefined;
+  }
+  return false;
+}

@@ -1,0 +1,113 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import {
+  ACTIVITIES,
+  ERROR_CODES,
+  EVENT_TYPES,
+  SESSION_STATES,
+} from '@sessionwire/transport/protocol';
+import { z } from 'zod';
+import {
+  createSessionSchema,
+  mintTokenSchema,
+  postMessageSchema,
+} from '../sessions/sessions.schemas';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const int = { type: 'integer', minimum: 0 };
+const str = { type: 'string' };
+const obj = (properties: Record<string, unknown>, required = Object.keys(properties)) => ({
+  type: 'object',
+  properties,
+  required,
+});
+const input = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input' }) as object;
+
+const SCHEMAS: Record<string, object> = {
+  CreateSessionRequest: input(createSessionSchema),
+  PostMessageRequest: input(postMessageSchema),
+  MintTokenRequest: input(mintTokenSchema),
+  Session: obj({
+    id: { type: 'string', format: 'uuid' },
+    agent: str,
+    state: { enum: [...SESSION_STATES] },
+    activity: { enum: [...ACTIVITIES] },
+    headSeq: int,
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+    metadata: { type: 'object', additionalProperties: true },
+  }),
+  SessionList: obj({
+    sessions: { type: 'array', items: ref('Session') },
+    nextCursor: { type: ['string', 'null'], description: 'opaque; null at the end' },
+  }),
+  Event: obj({
+    sessionId: { type: 'string', format: 'uuid' },
+    seq: { type: 'integer', minimum: 1 },
+    type: { enum: [...EVENT_TYPES] },
+    data: { type: 'object', description: 'by type, see docs/protocol.md §2' },
+    createdAt: { type: 'string', format: 'date-time' },
+  }),
+  EventsPage: obj({
+    sessionId: { type: 'string', format: 'uuid' },
+    events: { type: 'array', items: ref('Event') },
+    headSeq: int,
+    state: { enum: [...SESSION_STATES] },
+    activity: { enum: [...ACTIVITIES] },
+    hasMore: { type: 'boolean', description: 'after: newer events exist; before: older exist' },
+  }),
+  MessageAccepted: obj({
+    sessionId: { type: 'string', format: 'uuid' },
+    seq: { type: 'integer', minimum: 1 },
+    clientMessageId: str,
+    duplicate: { type: 'boolean' },
+  }),
+  InterruptAccepted: obj({
+    sessionId: { type: 'string', format: 'uuid' },
+    turnId: { type: ['string', 'null'], description: 'null: no running turn, nothing appended' },
+  }),
+  TokenIssued: obj({ token: str, expiresAt: { type: 'string', format: 'date-time' } }),
+  Problem: obj(
+    {
+      type: { type: 'string', format: 'uri' },
+      title: str,
+      status: { type: 'integer' },
+      detail: str,
+      code: { enum: Object.keys(ERROR_CODES) },
+      errorId: { type: 'string', description: 'internal_error only; also in the server log' },
+    },
+    ['type', 'title', 'status', 'detail', 'code'],
+  ),
+  Health: obj({ status: str }),
+};
+
+/** The OpenAPI 3 document of every route (served at /openapi.json and /docs). */
+export function buildOpenApi(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Sessionwire API')
+    .setDescription(
+      'Resumable, loss-free streaming of AI-agent sessions. Errors are application/problem+json. ' +
+        'The full contract is docs/protocol.md.',
+    )
+    .setVersion('1')
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'an API key or a session token (JWT)' },
+      'bearer',
+    )
+    .addApiKey(
+      { type: 'apiKey', in: 'query', name: 'access_token', description: 'stream only' },
+      'access_token',
+    )
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  document.components = {
+    ...document.components,
+    schemas: { ...(document.components?.schemas ?? {}), ...(SCHEMAS as object) },
+  };
+  return document;
+}
+
+export function mountOpenApi(app: INestApplication): void {
+  const document = buildOpenApi(app);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json' });
+}

@@ -1,0 +1,125 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EventStore, LeaseStore } from '@sessionwire/events';
+import type {
+  EventsPage,
+  InterruptAccepted,
+  MessageAccepted,
+  Session,
+  SessionList,
+  SessionState,
+  Activity,
+  TokenIssued,
+} from '@sessionwire/transport/protocol';
+import { v7 as uuidv7 } from 'uuid';
+import type { ApiConfig } from '../config/api-config';
+import { API_CONFIG } from '../config/config.tokens';
+import { TokenService } from '../auth/token.service';
+import { ApiProblem, validationFailed } from '../errors/problem';
+import { HintPublisher } from './hint.publisher';
+import { decodeListCursor, encodeListCursor, toSession } from './session.mapper';
+import type {
+  CreateSessionBody,
+  EventsQuery,
+  ListSessionsQuery,
+  MintTokenBody,
+  PostMessageBody,
+} from './sessions.schemas';
+
+/** Decides every session operation; the stores do the queries, the publisher the hints. */
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly store: EventStore,
+    private readonly leases: LeaseStore,
+    private readonly hints: HintPublisher,
+    private readonly tokens: TokenService,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+  ) {}
+
+  async create(body: CreateSessionBody): Promise<Session> {
+    const agent = body.agent ?? 'demo';
+    if (!this.config.agents.includes(agent)) {
+      throw validationFailed(`unknown agent "${agent}"; known: ${this.config.agents.join(', ')}`);
+    }
+    const row = await this.store.createSession({ id: uuidv7(), agent, metadata: body.metadata });
+    return toSession(row);
+  }
+
+  async get(sessionId: string): Promise<Session> {
+    return toSession(await this.store.requireSession(sessionId));
+  }
+
+  async listSessions(query: ListSessionsQuery): Promise<SessionList> {
+    const beforeId = query.cursor === undefined ? undefined : decodeListCursor(query.cursor);
+    const rows = await this.store.listSessions({
+      state: query.state,
+      limit: query.limit + 1,
+      beforeId,
+    });
+    const page = rows.slice(0, query.limit);
+    const nextCursor =
+      rows.length > query.limit ? encodeListCursor(page[page.length - 1].id) : null;
+    return { sessions: page.map(toSession), nextCursor };
+  }
+
+  async events(sessionId: string, query: EventsQuery): Promise<EventsPage> {
+    const row = await this.store.requireSession(sessionId);
+    let events;
+    let hasMore: boolean;
+    if (query.before !== undefined) {
+      events = await this.store.getEventsBefore(sessionId, query.before, query.limit);
+      hasMore = events.length > 0 && events[0].seq > 1;
+    } else {
+      events = await this.store.getEventsAfter(sessionId, query.after ?? 0, query.limit + 1);
+      hasMore = events.length > query.limit;
+      events = events.slice(0, query.limit);
+    }
+    const last = events.length ? events[events.length - 1].seq : 0;
+    return {
+      sessionId,
+      events,
+      headSeq: Math.max(Number(row.headSeq), last),
+      state: row.state as SessionState,
+      activity: row.activity as Activity,
+      hasMore,
+    };
+  }
+
+  async postMessage(sessionId: string, body: PostMessageBody): Promise<MessageAccepted> {
+    const bytes = Buffer.byteLength(body.content, 'utf8');
+    if (bytes > this.config.maxMessageBytes) {
+      throw new ApiProblem(
+        'payload_too_large',
+        `content is ${bytes} bytes; the limit is ${this.config.maxMessageBytes} bytes of UTF-8`,
+      );
+    }
+    const clientMessageId = body.clientMessageId ?? uuidv7();
+    const { event, duplicate } = await this.store.appendUserMessage(sessionId, {
+      clientMessageId,
+      content: body.content,
+    });
+    if (!duplicate) await this.hints.committed([event], { kind: 'input', sessionId });
+    return { sessionId, seq: event.seq, clientMessageId, duplicate };
+  }
+
+  async interrupt(sessionId: string): Promise<InterruptAccepted> {
+    const { turnId, events } = await this.store.requestInterrupt(sessionId);
+    if (turnId !== null) {
+      await this.hints.committed(events, { kind: 'interrupt', sessionId, turnId });
+    }
+    return { sessionId, turnId };
+  }
+
+  async end(sessionId: string): Promise<Session> {
+    const change = await this.leases.end(sessionId);
+    if (change.events.length > 0) {
+      await this.hints.committed(change.events, { kind: 'end', sessionId });
+    }
+    return toSession(change.session);
+  }
+
+  async mintToken(sessionId: string, body: MintTokenBody): Promise<TokenIssued> {
+    await this.store.requireSession(sessionId);
+    return this.tokens.mint(sessionId, body.scope, body.ttlSeconds);
+  }
+}

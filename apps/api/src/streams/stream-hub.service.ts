@@ -1,0 +1,53 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { EventStore } from '@sessionwire/events';
+import { BROKER, StreamHub, type Broker, type SessionHead } from '@sessionwire/transport/server';
+import type { ApiConfig } from '../config/api-config';
+import { API_CONFIG } from '../config/config.tokens';
+import { StreamMetricsService } from '../health/stream-metrics.service';
+
+/** This node's stream engine: one hub, fed by the broker and the event store. */
+@Injectable()
+export class StreamHubService implements OnApplicationShutdown {
+  private readonly logger = new Logger('Streams');
+  private readonly hub: StreamHub;
+
+  constructor(
+    @Inject(API_CONFIG) config: ApiConfig,
+    @Inject(BROKER) broker: Broker,
+    store: EventStore,
+    metrics: StreamMetricsService,
+  ) {
+    this.hub = new StreamHub({
+      broker,
+      history: store,
+      maxReplayGap: config.maxReplayGap,
+      syncIntervalMs: config.syncIntervalMs,
+      heartbeatMs: config.heartbeatMs,
+      maxBufferBytes: config.streamMaxBufferBytes,
+      metrics,
+      log: this.logger,
+    });
+  }
+
+  get openStreams(): number {
+    return this.hub.openStreams;
+  }
+
+  serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    params: { sessionId: string; cursor: number; head: SessionHead },
+  ): Promise<void> {
+    return this.hub.serve(req, res, params);
+  }
+
+  async drain(durationMs: number): Promise<void> {
+    this.logger.log({ openStreams: this.hub.openStreams, durationMs }, 'draining streams');
+    await this.hub.drain(durationMs);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.hub.close();
+  }
+}
