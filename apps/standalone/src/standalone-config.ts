@@ -1,0 +1,49 @@
+import { loadApiConfig, type ApiConfig } from '../../api/src/config/api-config';
+import { loadWorkerConfig, type WorkerConfig } from '../../worker/src/config/worker-config';
+
+/** Where the single process keeps its log and how it passes hints. */
+export type StandaloneMode =
+  | { database: 'pglite'; dataDir: string; broker: 'memory' }
+  | { database: 'postgres'; url: string; broker: 'memory' }
+  | { database: 'postgres'; url: string; broker: 'redis'; redisUrl: string };
+
+export interface StandaloneConfig {
+  api: ApiConfig;
+  worker: WorkerConfig;
+  mode: StandaloneMode;
+}
+
+/** Embedded database directory, relative to the working directory (PROTOCOL §7). */
+export const PGLITE_DATA_DIR = './.data';
+
+/**
+ * Reads the configuration of `npm start`: the API's and the worker's variables, plus the choice of
+ * database and bus. `REDIS_URL` without `DATABASE_URL` is refused: an embedded database lives in
+ * one process, so a shared bus would connect nothing.
+ */
+export function loadStandaloneConfig(env: NodeJS.ProcessEnv): StandaloneConfig {
+  const api = loadApiConfig(env, { requireConnections: false });
+  const worker = loadWorkerConfig(env, { requireUrls: false });
+  if (api.redisUrl && !api.databaseUrl) {
+    throw new Error(
+      'invalid configuration: REDIS_URL is set without DATABASE_URL; set both (shared Postgres ' +
+        'and Redis), DATABASE_URL alone (in-process bus), or neither (embedded database in ./.data)',
+    );
+  }
+  const mode: StandaloneMode = !api.databaseUrl
+    ? { database: 'pglite', dataDir: PGLITE_DATA_DIR, broker: 'memory' }
+    : api.redisUrl
+      ? { database: 'postgres', url: api.databaseUrl, broker: 'redis', redisUrl: api.redisUrl }
+      : { database: 'postgres', url: api.databaseUrl, broker: 'memory' };
+  return { api, worker, mode };
+}
+
+export function describeMode(mode: StandaloneMode): string {
+  if (mode.database === 'pglite') {
+    return `embedded Postgres (PGlite) in ${mode.dataDir}, in-process bus`;
+  }
+  const host = new URL(mode.url).host;
+  return mode.broker === 'redis'
+    ? `Postgres at ${host}, Redis at ${new URL(mode.redisUrl).host}`
+    : `Postgres at ${host}, in-process bus`;
+}
