@@ -138,6 +138,9 @@ export class WorkerService implements BeforeApplicationShutdown {
   }
 
   private startSession(row: SessionRow): void {
+    // Claimed again while an old runner still thinks it holds the session: that lease is stale.
+    const stale = this.held.get(row.id);
+    if (stale) this.keeper.lose(stale, 'reclaimed');
     const runner = new SessionRunner(this.runnerDeps, row);
     this.held.add(runner, (exit) => {
       this.log.debug(`session ${row.id} ${exit}`);

@@ -24,11 +24,11 @@ export class HeldSessions {
     return [...this.held.values()].map((h) => h.runner);
   }
 
-  /** Runs the runner; it leaves the set when it exits, then `onExit` is called. */
+  /**
+   * Runs the runner; it leaves the set when it exits, then `onExit` is called. A runner already
+   * here for the same session is replaced (the caller dropped it: a new claim means a new epoch).
+   */
   add(runner: SessionRunner, onExit: (exit: SessionExit) => void): void {
-    if (this.held.has(runner.sessionId)) {
-      throw new Error(`session ${runner.sessionId} is already held by this worker`);
-    }
     const entry: Held = { runner, done: Promise.resolve('abandoned') };
     this.held.set(runner.sessionId, entry);
     this.metrics.sessionsHeld.set(this.held.size);
