@@ -28,7 +28,7 @@ export class MemoryBroker implements Broker {
     };
   }
 
-  onResubscribe(): void {
+  onResubscribe(_listener: () => void): void {
     // An in-process bus never disconnects.
   }
 

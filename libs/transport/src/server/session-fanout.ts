@@ -41,7 +41,6 @@ export class SessionFanout {
   private current: SessionHead;
   /** Seq at which `current.state` was observed (state only moves forward with seq). */
   private stateSeq: number;
-  private syncedLastRound: boolean;
   private stateLastRound: SessionState;
   private reading: Promise<void> | undefined;
   private readAgain = false;
@@ -54,7 +53,6 @@ export class SessionFanout {
   ) {
     this.current = { ...head };
     this.stateSeq = head.headSeq;
-    this.syncedLastRound = shouldSync(head.state);
     this.stateLastRound = head.state;
     this.subscription = deps.broker.subscribe(sessionChannel(sessionId), (payload) =>
       this.onHint(payload),
@@ -108,14 +106,14 @@ export class SessionFanout {
 
   /**
    * A sync round's head. Streams behind are caught up only if the session may still grow on its
-   * own now or did at the previous round (`shouldSync`), or its state changed since that round
-   * (its log grew by a `session.state` event); resting sessions cost no read.
+   * own (`shouldSync`) or its state changed since the previous round. The latter gives a session
+   * that left CREATED/STARTING/ACTIVE its one final catch-up (the last `session.state` and
+   * `turn.completed` arrive), and also ends streams of a SUSPENDED or DETACHED session whose
+   * `end` hint was lost. Sessions resting in one state cost no read beyond the batched query.
    */
   applySync(head: SessionHead): boolean {
     this.noteHead(head);
-    const now = shouldSync(head.state);
-    const due = now || this.syncedLastRound || head.state !== this.stateLastRound;
-    this.syncedLastRound = now;
+    const due = shouldSync(head.state) || head.state !== this.stateLastRound;
     this.stateLastRound = head.state;
     const behind = due && this.hasLiveMemberBehind();
     if (behind) this.requestCatchUp(false);

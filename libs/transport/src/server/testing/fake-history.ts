@@ -24,8 +24,8 @@ export class FakeHistory implements HistoryReader {
     if (state !== 'CREATED') this.transition(sessionId, state);
   }
 
-  /** Appends `count` message.delta events; returns them. */
-  appendDeltas(sessionId: string, count: number): StoredEvent[] {
+  /** Appends `count` message.delta events (texts padded to `textBytes`); returns them. */
+  appendDeltas(sessionId: string, count: number, textBytes = 0): StoredEvent[] {
     const session = this.require(sessionId);
     const added: StoredEvent[] = [];
     for (let i = 0; i < count; i++) {
@@ -33,7 +33,10 @@ export class FakeHistory implements HistoryReader {
         sessionId,
         seq: session.events.length + added.length + 1,
         type: 'message.delta',
-        data: { turnId: 'turn-1', text: `t${session.events.length + added.length + 1}` },
+        data: {
+          turnId: 'turn-1',
+          text: `t${session.events.length + added.length + 1}`.padEnd(textBytes, '.'),
+        },
         createdAt: new Date().toISOString(),
       });
     }
