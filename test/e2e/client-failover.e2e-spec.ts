@@ -1,0 +1,190 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  Outbox,
+  SessionStream,
+  type OutboxMessage,
+  type StoredEvent,
+} from '../../libs/transport/src/client';
+import { LocalCluster } from '../cluster';
+import { createTestDatabase, testRedisUrl, type TestDatabase } from '../database';
+import { sleep, waitFor } from '../process';
+import { ClientTestProxy } from './client-test-proxy';
+
+const FAST = { baseMs: 200, maxMs: 1500, minMs: 50 };
+
+async function createSession(baseUrl: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/v1/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { id: string }).id;
+}
+
+/** Collects what a stream delivers, and fails the test on any order violation. */
+function record(stream: SessionStream) {
+  const seen = { events: [] as StoredEvent[], opens: [] as string[], reconnects: 0 };
+  stream.on('event', (e) => seen.events.push(e));
+  stream.on('open', (o) => seen.opens.push(new URL(o.url).origin));
+  stream.on('reconnect', () => (seen.reconnects += 1));
+  stream.on('error', () => undefined);
+  return seen;
+}
+
+describe('client SDK against two API nodes', () => {
+  let db: TestDatabase;
+  let cluster: LocalCluster;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    cluster = await LocalCluster.start({
+      apiNodes: 2,
+      workers: 1,
+      databaseUrl: db.url,
+      redisUrl: testRedisUrl(),
+      env: {
+        SYNC_INTERVAL_MS: '250',
+        HEARTBEAT_MS: '1000',
+        DRAIN_MS: '500',
+        LEASE_MS: '2000',
+        WORKER_POLL_MS: '100',
+        WORKER_DRAIN_MS: '1000',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await db?.drop();
+  });
+
+  afterEach(async () => {
+    for (let i = 0; i < cluster.apis.length; i++) {
+      if (!cluster.apis[i].running) await cluster.restartApi(i);
+    }
+  });
+
+  it('resumes the stream on the other node when the serving node dies mid-turn, every event once', async () => {
+    const [a, b] = cluster.apiUrls;
+    const sessionId = await createSession(b);
+    const stream = new SessionStream({
+      baseUrl: [a, b],
+      sessionId,
+      heartbeatMs: 1000,
+      backoff: FAST,
+    });
+    const seen = record(stream);
+    stream.start();
+    await waitFor('the stream to open on node A', () => seen.opens.length === 1);
+    expect(seen.opens[0]).toBe(a);
+
+    const outbox = new Outbox({ baseUrl: [b, a], sessionId, backoff: FAST });
+    await outbox.send('/stream 300 5');
+    await waitFor(
+      'the turn to be streaming',
+      () => seen.events.filter((e) => e.type === 'message.delta').length >= 3,
+    );
+    await cluster.killApi(0);
+    await waitFor(
+      'the turn to complete',
+      () => seen.events.some((e) => e.type === 'turn.completed'),
+      60_000,
+    );
+    stream.close();
+    outbox.close();
+
+    const log = await db.store.getEventsAfter(sessionId, 0, 10_000);
+    expect(seen.events.map((e) => e.seq)).toEqual(log.map((e) => e.seq));
+    expect(seen.events.map((e) => e.type)).toEqual(log.map((e) => e.type));
+    expect(seen.opens.slice(1)).toContain(b);
+    expect(seen.reconnects).toBeGreaterThanOrEqual(1);
+    const text = seen.events.map((e) => (e.type === 'message.delta' ? e.data.text : '')).join('');
+    expect(text).toBe(Array.from({ length: 300 }, (_, i) => `t${i} `).join(''));
+    const completed = seen.events.find((e) => e.type === 'turn.completed');
+    expect(completed?.data).toMatchObject({ stopReason: 'end_turn' });
+  });
+
+  it('stores and answers 10 messages sent while their node is down for 3 s, once each and in order', async () => {
+    const [a, b] = cluster.apiUrls;
+    const sessionId = await createSession(b);
+    const stream = new SessionStream({ baseUrl: b, sessionId, heartbeatMs: 1000, backoff: FAST });
+    const seen = record(stream);
+    stream.start();
+    const outbox = new Outbox({ baseUrl: a, sessionId, backoff: FAST, requestTimeoutMs: 3000 });
+    outbox.attach(stream);
+    const accepted: OutboxMessage[] = [];
+    const processed: string[] = [];
+    outbox.on('accepted', (m) => accepted.push(m));
+    outbox.on('processed', (m) => processed.push(m.clientMessageId));
+    outbox.on('error', () => undefined);
+
+    await cluster.killApi(0);
+    const downAt = Date.now();
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      ids.push((await outbox.send(`message ${i}`)).clientMessageId);
+      await sleep(150);
+    }
+    expect(accepted).toEqual([]);
+    expect(outbox.messages.some((m) => m.attempts > 1)).toBe(true);
+    await sleep(Math.max(0, 3000 - (Date.now() - downAt)));
+    await cluster.restartApi(0);
+    await waitFor('all 10 to be accepted', () => accepted.length === 10, 30_000);
+    await waitFor(
+      'all 10 to be answered',
+      () => seen.events.filter((e) => e.type === 'turn.completed').length === 10,
+      60_000,
+    );
+    stream.close();
+    outbox.close();
+
+    expect(accepted.map((m) => m.clientMessageId)).toEqual(ids);
+    const log = await db.store.getEventsAfter(sessionId, 0, 10_000);
+    const users = log.filter((e) => e.type === 'message.user');
+    expect(users.map((e) => e.data)).toEqual(
+      ids.map((clientMessageId, i) => ({ clientMessageId, content: `message ${i}` })),
+    );
+    expect(accepted.map((m) => m.seq)).toEqual(users.map((e) => e.seq));
+    const started = log.filter((e) => e.type === 'turn.started');
+    expect(started.map((e) => e.data.inputSeq)).toEqual(users.map((e) => e.seq));
+    const replies = log.filter((e) => e.type === 'message.completed').map((e) => e.data.text);
+    expect(replies).toEqual(ids.map((_, i) => `You said: message ${i}`));
+    expect(processed).toEqual(ids);
+    expect(seen.events.map((e) => e.seq)).toEqual(log.map((e) => e.seq));
+  });
+
+  it('stores a message once when the answer to its POST is lost and the retry finds it stored', async () => {
+    const [, b] = cluster.apiUrls;
+    const sessionId = await createSession(b);
+    let lost = 0;
+    const proxy = new ClientTestProxy(b, {
+      loseResponse: (req: IncomingMessage) =>
+        req.method === 'POST' && req.url!.endsWith('/messages') && lost++ < 2,
+    });
+    const front = await proxy.listen();
+    try {
+      const outbox = new Outbox({ baseUrl: front, sessionId, backoff: FAST });
+      const first = await outbox.send('lost answer');
+      const second = await outbox.send('found');
+      const settled = await Promise.all([
+        outbox.settled(first.clientMessageId),
+        outbox.settled(second.clientMessageId),
+      ]);
+      outbox.close();
+      expect(settled.map((m) => [m.state, m.duplicate])).toEqual([
+        ['accepted', true],
+        ['accepted', false],
+      ]);
+      expect(proxy.forwarded.filter((r) => r.startsWith('POST'))).toHaveLength(4);
+      const log = await db.store.getEventsAfter(sessionId, 0, 10_000);
+      const users = log.filter((e) => e.type === 'message.user');
+      expect(users.map((e) => e.data)).toEqual([
+        { clientMessageId: first.clientMessageId, content: 'lost answer' },
+        { clientMessageId: second.clientMessageId, content: 'found' },
+      ]);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
