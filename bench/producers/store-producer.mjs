@@ -1,0 +1,148 @@
+// Producer process for Sessionwire (run with `node --import tsx`): appends through the worker's
+// own path, EventStore.append then publishEvents after commit, stamping the send time into each
+// delta so clients measure append→client latency in one clock.
+//
+//   {cmd:'setup', databaseUrl, redisUrl, sessions}       -> {type:'ready', sessionIds}
+//   {cmd:'run', rate, durationMs, padding}               -> {type:'done', appended, failed, achievedRate}
+//   {cmd:'append-max', durationMs, concurrency, flushMs} -> {type:'done', rows, tokens, ...}
+import { createRequire } from 'node:module';
+import { v7 as uuidv7 } from 'uuid';
+import { nowMs } from '../lib/stats.mjs';
+
+// the libraries are CommonJS TypeScript: load them through tsx's require hook
+const require = createRequire(import.meta.url);
+const { connectPostgres, EventStore } = require('../../libs/events/src');
+const { RedisBroker, publishEvents } = require('../../libs/transport/src/server');
+
+let handle;
+let store;
+let broker;
+let sessionIds = [];
+const turnId = uuidv7();
+
+function delta(text) {
+  return { type: 'message.delta', data: { turnId, text } };
+}
+
+async function setup({ databaseUrl, redisUrl, sessions }) {
+  handle = connectPostgres({ url: databaseUrl, applicationName: 'sessionwire-bench', max: 16 });
+  store = new EventStore(handle.db);
+  broker = redisUrl
+    ? new RedisBroker({ url: redisUrl, connectionName: 'bench-producer', onError: (e, c) => console.error(c, e.message) })
+    : undefined;
+  sessionIds = [];
+  for (let i = 0; i < sessions; i++) {
+    const id = uuidv7();
+    await store.createSession({ id, agent: 'demo' });
+    sessionIds.push(id);
+  }
+  return { type: 'ready', sessionIds };
+}
+
+/** Open loop at `rate` events/s over every session, at most one append in flight per session. */
+async function run({ rate, durationMs, padding = 80 }) {
+  const pad = 'x'.repeat(padding);
+  const busy = new Set();
+  let appended = 0;
+  let failed = 0;
+  let skipped = 0;
+  let next = 0;
+  const started = performance.now();
+  const inFlight = new Set();
+  await new Promise((done) => {
+    const timer = setInterval(() => {
+      const elapsed = performance.now() - started;
+      if (elapsed >= durationMs) {
+        clearInterval(timer);
+        done();
+        return;
+      }
+      const due = Math.floor((rate * elapsed) / 1000) - appended - failed - skipped - inFlight.size;
+      for (let i = 0; i < due; i++) {
+        let id;
+        for (let tries = 0; tries < sessionIds.length; tries++) {
+          const candidate = sessionIds[next++ % sessionIds.length];
+          if (!busy.has(candidate)) {
+            id = candidate;
+            break;
+          }
+        }
+        if (!id) {
+          skipped += due - i; // every session has an append in flight: the store is saturated
+          break;
+        }
+        busy.add(id);
+        const p = store
+          .append(id, [delta(`@${nowMs().toFixed(3)}|${pad}`)])
+          .then((events) => {
+            appended += 1;
+            if (broker) return publishEvents(broker, events);
+          })
+          .catch((error) => {
+            failed += 1;
+            console.error('append failed', error.message);
+          })
+          .finally(() => {
+            busy.delete(id);
+            inFlight.delete(p);
+          });
+        inFlight.add(p);
+      }
+    }, 5);
+  });
+  await Promise.all(inFlight);
+  const seconds = (performance.now() - started) / 1000;
+  return { type: 'done', appended, failed, skipped, achievedRate: Math.round(appended / seconds) };
+}
+
+/**
+ * Closed loop, as fast as the store goes: `concurrency` sessions each append in a loop. With
+ * `flushMs` 0 every token is its own row (coalescing off); otherwise a fast agent's tokens are
+ * gathered for `flushMs` and written as one delta row, as the worker does (coalescing on).
+ */
+async function appendMax({ durationMs, concurrency, flushMs }) {
+  let rows = 0;
+  let tokens = 0;
+  const deadline = performance.now() + durationMs;
+  const started = performance.now();
+  await Promise.all(
+    sessionIds.slice(0, concurrency).map(async (id) => {
+      let pending = 0;
+      let since = performance.now();
+      while (performance.now() < deadline) {
+        if (flushMs === 0) {
+          await store.append(id, [delta('t0 ')]);
+          rows += 1;
+          tokens += 1;
+          continue;
+        }
+        // the agent emits a token per macrotask; the flush writes what gathered in flushMs
+        await new Promise((r) => setImmediate(r));
+        pending += 1;
+        if (performance.now() - since >= flushMs) {
+          await store.append(id, [delta('t0 '.repeat(pending))]);
+          rows += 1;
+          tokens += pending;
+          pending = 0;
+          since = performance.now();
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { type: 'done', rows, tokens, rowsPerSec: Math.round(rows / seconds), tokensPerSec: Math.round(tokens / seconds) };
+}
+
+process.on('message', (message) => {
+  const job =
+    message.cmd === 'setup' ? setup(message) : message.cmd === 'run' ? run(message) : message.cmd === 'append-max' ? appendMax(message) : null;
+  if (message.cmd === 'close') {
+    Promise.all([broker?.close(), handle?.close()]).finally(() => process.exit(0));
+    return;
+  }
+  job.then(
+    (reply) => process.send(reply),
+    (error) => process.send({ type: 'error', message: error.stack ?? String(error) }),
+  );
+});
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,53 @@
+// `npm run bench`: runs every scenario against local Postgres and a private Redis, prints each
+// scenario's figures and the command that reproduces it, and writes docs/benchmarks.md and
+// docs/benchmarks.json. `--quick` runs tiny sizes in seconds (CI smoke test of the harness) and
+// writes to bench/results/ unless `--out` says otherwise. `--only=fanout,resume` runs a subset.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { machineInfo } from './lib/machine.mjs';
+import { createBenchDatabase, ROOT, startRedis } from './lib/services.mjs';
+import { writeReport } from './report/markdown.mjs';
+import { SCENARIOS } from './scenarios/index.mjs';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const out = resolve(ROOT, args.find((a) => a.startsWith('--out='))?.slice('--out='.length) ?? (quick ? 'bench/results' : 'docs'));
+
+async function main() {
+  const started = Date.now();
+  const results = { generatedAt: new Date().toISOString(), quick, machine: await machineInfo(), scenarios: {}, errors: {} };
+  const redis = await startRedis();
+  const db = await createBenchDatabase();
+  console.log(`bench: database ${db.name}, redis ${redis.url}${quick ? ' (quick)' : ''}`);
+  try {
+    for (const scenario of SCENARIOS) {
+      if (only && !only.includes(scenario.key)) continue;
+      const t0 = Date.now();
+      const command = `npm run bench -- --only=${scenario.key}${quick ? ' --quick' : ''}`;
+      console.log(`\n== ${scenario.title} ==\n   reproduce: ${command}`);
+      try {
+        const figures = await scenario.run({ quick, db, redis });
+        results.scenarios[scenario.key] = { title: scenario.title, command, seconds: Math.round((Date.now() - t0) / 100) / 10, ...figures };
+        console.log(JSON.stringify(figures, (k, v) => (k === 'steps' || k === 'processes' ? undefined : v)));
+      } catch (error) {
+        results.errors[scenario.key] = String(error.stack ?? error).slice(0, 2000);
+        console.error(`   ${scenario.key} failed: ${error.message}`);
+      }
+    }
+  } finally {
+    await db.drop().catch((error) => console.error('dropping the bench database failed:', error.message));
+    await redis.kill('SIGTERM');
+  }
+  results.totalSeconds = Math.round((Date.now() - started) / 1000);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeReport(results, out);
+  console.log(`\nbench: done in ${results.totalSeconds} s, wrote ${join(out, 'benchmarks.md')} and benchmarks.json`);
+  if (Object.keys(results.errors).length) process.exitCode = 1;
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
