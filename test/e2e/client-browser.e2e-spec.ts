@@ -47,6 +47,9 @@ async function api<T>(url: string, body: unknown): Promise<T> {
   return (await response.json()) as T;
 }
 
+// Processes start, die and restart here: far beyond jest's 5 s default (a global-only option).
+jest.setTimeout(180_000);
+
 describe('client SDK bundle in Chromium', () => {
   let db: TestDatabase;
   let apiNode: ManagedProcess;

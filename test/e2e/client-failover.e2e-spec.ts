@@ -32,6 +32,9 @@ function record(stream: SessionStream) {
   return seen;
 }
 
+// Processes start, die and restart here: far beyond jest's 5 s default (a global-only option).
+jest.setTimeout(120_000);
+
 describe('client SDK against two API nodes', () => {
   let db: TestDatabase;
   let cluster: LocalCluster;
@@ -85,6 +88,7 @@ describe('client SDK against two API nodes', () => {
       'the turn to be streaming',
       () => seen.events.filter((e) => e.type === 'message.delta').length >= 3,
     );
+    expect(seen.events.some((e) => e.type === 'turn.completed')).toBe(false);
     await cluster.killApi(0);
     await waitFor(
       'the turn to complete',
