@@ -31,6 +31,7 @@ async function main(): Promise<void> {
   });
   const broker = new RedisBroker({
     url: config.redisUrl!,
+    prefix: config.redisPrefix,
     connectionName: `sessionwire-worker-${config.workerId}`,
     onError: (error, context) => log.error({ err: error, context }, 'redis error'),
   });

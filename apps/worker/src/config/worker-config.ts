@@ -10,6 +10,7 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
 const schema = z.object({
   DATABASE_URL: z.url().optional(),
   REDIS_URL: z.url().optional(),
+  REDIS_PREFIX: z.string().max(100).optional(),
   WORKER_ID: z.string().min(1).max(200).optional(),
   WORKER_CONCURRENCY: int(1, 10_000).default(50),
   LEASE_MS: int(500).default(10_000),
@@ -36,6 +37,8 @@ export interface OpenAiConfig {
 export interface WorkerConfig {
   databaseUrl?: string;
   redisUrl?: string;
+  /** Prepended to every Redis channel; must match the API's `REDIS_PREFIX`. */
+  redisPrefix: string;
   workerId: string;
   concurrency: number;
   leaseMs: number;
@@ -90,6 +93,7 @@ export function loadWorkerConfig(
   return {
     databaseUrl: v.DATABASE_URL,
     redisUrl: v.REDIS_URL,
+    redisPrefix: v.REDIS_PREFIX ?? '',
     workerId: v.WORKER_ID ?? defaultWorkerId(),
     concurrency: v.WORKER_CONCURRENCY,
     leaseMs: v.LEASE_MS,
