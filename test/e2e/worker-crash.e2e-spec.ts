@@ -93,7 +93,7 @@ describe('worker processes', () => {
       expect.objectContaining({ stopReason: 'end_turn' }),
     ]);
     expect(of(log, 'turn.started').map((e) => (e.data as { inputSeq: number }).inputSeq)).toEqual([
-      started.data.inputSeq,
+      (started.data as { inputSeq: number }).inputSeq,
       nextSeq,
     ]);
     expect(of(log, 'message.completed').map((e) => (e.data as { text: string }).text)).toEqual([
