@@ -4,7 +4,7 @@
 //
 // Messages from the parent:
 //   {cmd:'open', kind:'sse'|'socketio', targets:[{url, headers?, room?}], reconnect?:{urls:[...]}, concurrency?}
-//   {cmd:'collect'}  -> {type:'stats', ...}, resets the latency samples
+//   {cmd:'collect'}  -> {type:'stats', ...}, resets the per-window counts (not liveAfterReconnect)
 //   {cmd:'close'}    -> closes everything and exits
 import { io } from 'socket.io-client';
 import { openSse } from '../lib/sse.mjs';
@@ -113,6 +113,8 @@ process.on('message', (message) => {
     latencies = [];
     received = 0;
     reconnectMs = [];
+    heartbeats = 0;
+    frames = 0;
   } else if (message.cmd === 'close') {
     for (const stream of streams) stream.close();
     setTimeout(() => process.exit(0), 50);

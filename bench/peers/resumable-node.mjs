@@ -53,6 +53,7 @@ if (port) {
 } else {
   // producer role: one controller per stream, fed by `run`/`fill`
   const controllers = new Map();
+  const drained = new Map();
   const drains = [];
   const frame = (text) => `data: ${text}\n\n`;
   process.on('message', async (message) => {
@@ -64,15 +65,19 @@ if (port) {
             new ReadableStream({ start: (controller) => controllers.set(id, controller) }),
           );
           // the first reader of a resumable stream is the request that made it: drain it here
-          drains.push(stream.pipeTo(new WritableStream()).catch((e) => console.error(`drain ${id}: ${e.message}`)));
+          drained.set(id, 0);
+          const sink = new WritableStream({ write: () => void drained.set(id, drained.get(id) + 1) });
+          drains.push(stream.pipeTo(sink).catch((e) => console.error(`drain ${id}: ${e.message}`)));
         }
         process.send({ type: 'ready', sessionIds: ids });
       } else if (message.cmd === 'fill') {
-        // `count` events at once (for resume tests); each frame is `eventBytes` long
+        // `count` equal frames at once (for resume tests), then wait until the library buffered them
         const controller = controllers.get(message.id);
-        for (let i = 0; i < message.count; i++) controller.enqueue(frame(`@0|${'x'.repeat(message.padding)}`));
-        await new Promise((r) => setTimeout(r, 50));
-        process.send({ type: 'filled' });
+        const target = drained.get(message.id) + message.count;
+        const text = frame(`@0|${'x'.repeat(message.padding)}`);
+        for (let i = 0; i < message.count; i++) controller.enqueue(text);
+        while (drained.get(message.id) < target) await new Promise((r) => setTimeout(r, 20));
+        process.send({ type: 'filled', frameChars: text.length, totalChars: target * text.length });
       } else if (message.cmd === 'run') {
         process.send(await run(controllers, message));
       } else if (message.cmd === 'close') {

@@ -1,0 +1,78 @@
+// Scenario 4: reconnect storm. Streams on node A (several per session, identical cursors), A is
+// SIGKILLed, every client resumes on node B with its Last-Event-ID. Time until all are live again,
+// Postgres transactions issued meanwhile, node B's peak RSS.
+import { closeAll, collectAll, openSpread } from '../lib/clients.mjs';
+import { rssKb } from '../lib/proc.mjs';
+import { apiMetrics, seedSessions, xactCommit } from '../lib/seed.mjs';
+import { sleep, startApi } from '../lib/services.mjs';
+import { ratio, round, latencySummary } from '../lib/stats.mjs';
+
+export function stormParams(quick) {
+  return quick
+    ? { sessions: 20, perSession: 5, events: 20, clientProcesses: 1, timeoutMs: 20_000 }
+    : { sessions: 500, perSession: 10, events: 20, clientProcesses: 4, timeoutMs: 90_000 };
+}
+
+export async function stormScenario(ctx) {
+  const params = stormParams(ctx.quick);
+  const streams = params.sessions * params.perSession;
+  const ids = await seedSessions(ctx.db.url, { count: params.sessions, events: params.events, state: 'SUSPENDED' });
+  const a = await startApi('api-storm-a', { databaseUrl: ctx.db.url, redisUrl: ctx.redis.url });
+  const b = await startApi('api-storm-b', { databaseUrl: ctx.db.url, redisUrl: ctx.redis.url });
+  let clients = [];
+  try {
+    const targets = [];
+    for (const id of ids) {
+      const path = `/v1/sessions/${id}/stream?after=0`;
+      for (let k = 0; k < params.perSession; k++) targets.push({ url: `${a.url}${path}`, path });
+    }
+    const opened = await openSpread(params.clientProcesses, 'sse', targets, { reconnect: { urls: [b.url] }, concurrency: 100 });
+    clients = opened.clients;
+    if (opened.failed) throw new Error(`${opened.failed} of ${streams} streams failed to open on node A`);
+    await sleep(2000);
+    await collectAll(clients);
+    // Postgres' own background rate on this database while nothing happens, to subtract
+    const q0 = await xactCommit(ctx.db.name);
+    await sleep(3000);
+    const quietPerSec = ((await xactCommit(ctx.db.name)) - q0) / 3;
+    const before = await xactCommit(ctx.db.name);
+    const baseKb = rssKb(b.pid);
+    let peakKb = baseKb;
+    const t0 = performance.now();
+    await a.kill('SIGKILL');
+    let live = 0;
+    const reconnectMs = [];
+    while (live < streams) {
+      if (performance.now() - t0 > params.timeoutMs) break;
+      await sleep(100);
+      peakKb = Math.max(peakKb, rssKb(b.pid) ?? 0);
+      const got = await collectAll(clients);
+      live = got.liveAfterReconnect;
+      reconnectMs.push(...got.reconnectMs);
+    }
+    const allLiveMs = performance.now() - t0;
+    await sleep(1500); // pg_stat counters are flushed about once a second
+    const seconds = (performance.now() - t0) / 1000;
+    const queries = (await xactCommit(ctx.db.name)) - before - Math.round(quietPerSec * seconds);
+    const metrics = await apiMetrics(b.url);
+    const result = {
+      streams,
+      sessions: params.sessions,
+      streamsPerSession: params.perSession,
+      liveAgain: live,
+      allLiveMs: live === streams ? Math.round(allLiveMs) : null,
+      reconnectToLiveMs: latencySummary(reconnectMs),
+      postgresTransactions: queries,
+      transactionsPerStream: ratio(queries, streams, 3),
+      transactionsPerSession: ratio(queries, params.sessions, 2),
+      nodeBRssBaseMb: round(baseKb / 1024, 1),
+      nodeBRssPeakMb: round(peakKb / 1024, 1),
+      nodeBMetrics: metrics,
+    };
+    console.log(`   storm: ${live}/${streams} live on B after ${Math.round(allLiveMs)} ms, ${queries} Postgres transactions (${result.transactionsPerStream}/stream), B peak RSS ${result.nodeBRssPeakMb} MB`);
+    return result;
+  } finally {
+    await closeAll(clients);
+    await Promise.all([a.kill('SIGKILL'), b.kill('SIGTERM')]);
+  }
+}
