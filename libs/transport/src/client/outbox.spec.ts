@@ -97,6 +97,16 @@ describe(Outbox.name, () => {
     expect(maxInFlight).toBe(1);
   });
 
+  it('settled() answers at once for a message that already settled', async () => {
+    const { clock, outbox } = setup();
+    const sent = await outbox.send('x');
+    await settle(clock, outbox);
+    await expect(outbox.settled(sent.clientMessageId)).resolves.toMatchObject({
+      state: 'accepted',
+      seq: 1,
+    });
+  });
+
   it('counts a 200 duplicate as accepted', async () => {
     const { server, clock, outbox, log } = setup();
     server.reply('network-error', (r) => accepted(r, true));

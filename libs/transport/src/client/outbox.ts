@@ -56,6 +56,7 @@ export class Outbox extends Emitter<OutboxEvents> {
   private readonly awaitingTurn = new Map<number, OutboxMessage>();
   private readonly startedInputs = new Set<number>();
   private readonly settledWaiters = new Map<string, ((m: OutboxMessage) => void)[]>();
+  private readonly recentlySettled = new Map<string, OutboxMessage>();
   private readonly idleWaiters: (() => void)[] = [];
   private readonly lifetime = new AbortController();
   private saving: Promise<void> = Promise.resolve();
@@ -108,8 +109,13 @@ export class Outbox extends Emitter<OutboxEvents> {
     return queued;
   }
 
-  /** Resolves when the message is accepted or failed (at once if it already is). */
+  /**
+   * Resolves when the message is accepted or failed (at once if it already is and is among the
+   * last `maxTracked` settled messages).
+   */
   settled(clientMessageId: string): Promise<OutboxMessage> {
+    const done = this.recentlySettled.get(clientMessageId);
+    if (done) return Promise.resolve(snapshot(done));
     return new Promise((resolve) => {
       const waiters = this.settledWaiters.get(clientMessageId) ?? [];
       waiters.push(resolve);
@@ -117,10 +123,10 @@ export class Outbox extends Emitter<OutboxEvents> {
     });
   }
 
-  /** Resolves when nothing is waiting to be sent. */
+  /** Resolves when nothing is waiting to be sent, or the outbox is closed. */
   async whenIdle(): Promise<void> {
     await this.ready;
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 || this.closed) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -286,6 +292,10 @@ export class Outbox extends Emitter<OutboxEvents> {
   }
 
   private resolveSettled(message: OutboxMessage): void {
+    this.recentlySettled.set(message.clientMessageId, message);
+    if (this.recentlySettled.size > this.maxTracked) {
+      this.recentlySettled.delete(this.recentlySettled.keys().next().value as string);
+    }
     const waiters = this.settledWaiters.get(message.clientMessageId);
     this.settledWaiters.delete(message.clientMessageId);
     for (const resolve of waiters ?? []) resolve(snapshot(message));

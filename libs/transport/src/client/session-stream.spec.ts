@@ -95,6 +95,22 @@ describe(SessionStream.name, () => {
     stream.close();
   });
 
+  it('starts the backoff over after a connection that delivered new events', async () => {
+    const { server, clock, stream, seen } = setup({ random: () => 1 });
+    for (let i = 0; i < 3; i++) server.sse().close();
+    const progress = server.sse();
+    stream.start();
+    for (let i = 0; i < 3; i++) {
+      await flush();
+      await clock.fireNext();
+    }
+    progress.push(eventFrame(1));
+    progress.close();
+    await flush();
+    expect(seen.reconnects.map((r) => r.delayMs)).toEqual([500, 1000, 2000, 500]);
+    stream.close();
+  });
+
   it("honours the server's retry: as the floor of the delay", async () => {
     const { server, clock, stream, seen } = setup({ random: () => 0 });
     const body = server.sse();

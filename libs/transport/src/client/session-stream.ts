@@ -8,6 +8,7 @@ import { decodeFrame, type DecodedFrame } from './frame-decoder';
 import { pageHistory } from './history';
 import { BaseUrlRing, readProblem, resolveToken, sessionPath, type TokenSource } from './http';
 import { ItemQueue } from './item-queue';
+import { Watchdog } from './watchdog';
 import type {
   SessionStreamEvents,
   SessionStreamOptions,
@@ -67,8 +68,7 @@ export class SessionStream
   private retryMs = 0;
   private seq: number;
   private current: StreamStatus = { state: undefined, activity: undefined, headSeq: 0 };
-  /** Events dropped because their seq was not above the last one (duplicates after a resume). */
-  duplicatesDropped = 0;
+  private dropped = 0;
 
   constructor(private readonly options: SessionStreamOptions) {
     super();
@@ -87,6 +87,11 @@ export class SessionStream
   /** The last seq received (a stored event's, or a gap's `toSeq`): the resume cursor. */
   get lastSeq(): number {
     return this.seq;
+  }
+
+  /** Events dropped because their seq was not above the last one (duplicates after a resume). */
+  get duplicatesDropped(): number {
+    return this.dropped;
   }
 
   get status(): StreamStatus {
@@ -275,7 +280,7 @@ export class SessionStream
       case 'event': {
         const { event } = frame;
         if (event.seq <= this.seq) {
-          this.duplicatesDropped += 1;
+          this.dropped += 1;
           return;
         }
         this.seq = event.seq;
@@ -354,51 +359,5 @@ export class SessionStream
     for (const sink of this.sinks) sink.finish(failure);
     this.sinks.clear();
     this.removeAllListeners();
-  }
-}
-
-/** Fires once when no byte arrived for `limitMs`; one timer, re-armed lazily. */
-class Watchdog {
-  fired = false;
-  private lastByteAt: number;
-  private handle: unknown;
-
-  constructor(
-    private readonly clock: Clock,
-    private readonly limitMs: number,
-    private readonly onFire: () => void,
-  ) {
-    this.lastByteAt = clock.now();
-    this.arm(limitMs);
-  }
-
-  touch(): void {
-    this.lastByteAt = this.clock.now();
-  }
-
-  pause(): void {
-    this.stop();
-  }
-
-  resume(): void {
-    this.touch();
-    this.arm(this.limitMs);
-  }
-
-  stop(): void {
-    if (this.handle !== undefined) this.clock.clearTimeout(this.handle);
-    this.handle = undefined;
-  }
-
-  private arm(ms: number): void {
-    this.handle = this.clock.setTimeout(() => this.check(), ms);
-  }
-
-  private check(): void {
-    const idle = this.clock.now() - this.lastByteAt;
-    if (idle < this.limitMs) return this.arm(this.limitMs - idle);
-    this.handle = undefined;
-    this.fired = true;
-    this.onFire();
   }
 }
