@@ -7,8 +7,9 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 
 const require = createRequire(import.meta.url);
-require('./register-ts.cjs');
+require('./register-ts.js');
 const { LocalCluster } = require('../test/cluster.ts');
+const { startBanner } = require('../apps/standalone/src/start-banner.ts');
 
 const { values } = parseArgs({
   options: {
@@ -54,10 +55,13 @@ const options = {
 
 console.log(`starting ${options.apiNodes} API node(s) and ${options.workers} worker(s)…`);
 const cluster = await LocalCluster.start(options);
-console.log(`load balancer  ${cluster.url}  →  ${cluster.apiUrls.join(', ')}`);
-console.log(`docs           ${cluster.url}/docs`);
+console.log(`load balancer ${cluster.url} → ${cluster.apiUrls.join(', ')}`);
 console.log(
-  `try            curl -s -X POST ${cluster.url}/v1/sessions -H 'content-type: application/json' -d '{}'`,
+  startBanner({
+    port: Number(new URL(cluster.url).port),
+    mode: `${options.apiNodes} API node(s) and ${options.workers} worker(s) behind a load balancer`,
+    authEnabled: Boolean(process.env.API_KEYS || process.env.AUTH_SECRET),
+  }),
 );
 console.log('Ctrl-C stops the cluster');
 
