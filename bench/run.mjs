@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { machineInfo } from './lib/machine.mjs';
 import { createBenchDatabase, ROOT, startRedis } from './lib/services.mjs';
+import { headline } from './report/headline.mjs';
 import { writeReport } from './report/markdown.mjs';
 import { SCENARIOS } from './scenarios/index.mjs';
 
@@ -41,6 +42,7 @@ async function main() {
   }
   results.totalSeconds = Math.round((Date.now() - started) / 1000);
   mkdirSync(out, { recursive: true });
+  results.headline = headline(results);
   writeFileSync(join(out, 'benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeReport(results, out);
   console.log(`\nbench: done in ${results.totalSeconds} s, wrote ${join(out, 'benchmarks.md')} and benchmarks.json`);

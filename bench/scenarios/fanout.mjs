@@ -55,7 +55,7 @@ export async function runFanout(systemKey, ctx) {
         seconds: round(seconds, 1),
       };
       step.saturated =
-        produced.achievedRate < rate * 0.95 || step.deliveryRatio < 0.999 || (step.latencyMs.p99 ?? Infinity) > SATURATION_P99_MS;
+        produced.achievedRate < rate * 0.9 || step.deliveryRatio < 0.999 || (step.latencyMs.p99 ?? Infinity) > SATURATION_P99_MS;
       steps.push(step);
       console.log(
         `   ${system.label}: ${rate}/s produced ${produced.achievedRate}/s, delivered ${step.deliveredPerSec}/s ` +

@@ -1,0 +1,23 @@
+// The headline figures, computed from the scenario results (null where a scenario did not run).
+
+export function headline(results) {
+  const s = results.scenarios;
+  const ours = s.fanout?.systems.sessionwire;
+  return {
+    'Sessionwire delivered events/s (highest unsaturated step)': ours?.best?.deliveredPerSec ?? null,
+    'Sessionwire append→client p99 ms at that step': ours?.best?.p99 ?? null,
+    'Sessionwire saturation (events/s produced)': ours?.saturationRate ?? null,
+    'delivered events/s, ours / Socket.IO': s.fanout?.oursOverPeer.socketio.deliveredPerSec ?? null,
+    'delivered events/s, ours / resumable-stream': s.fanout?.oursOverPeer.resumable.deliveredPerSec ?? null,
+    'p99 ms, ours / Socket.IO': s.fanout?.oursOverPeer.socketio.p99 ?? null,
+    'p99 ms, ours / resumable-stream': s.fanout?.oursOverPeer.resumable.p99 ?? null,
+    'bytes per idle stream': s.idle?.bytesPerStream ?? null,
+    'CPU % at idle (10,000 streams)': s.idle?.idleCpuPct ?? null,
+    [`resume ratio, ${s.resume?.ratioLargestTo200.gap ?? 'largest'} behind / 200 behind (time)`]: s.resume?.ratioLargestTo200.doneMs ?? null,
+    'resume ratio (bytes)': s.resume?.ratioLargestTo200.bytes ?? null,
+    [`resume ${s.resume?.ratioLargestTo200.gap ?? 'largest'} behind, ours / resumable-stream (time)`]: s.resume?.oursOverResumable[s.resume?.ratioLargestTo200.gap]?.doneMs ?? null,
+    'reconnect storm: all live after ms': s.storm?.allLiveMs ?? null,
+    'reconnect storm: Postgres transactions per stream': s.storm?.transactionsPerStream ?? null,
+    'append ratio, EventStore.append / pgbench (rows/s)': s.append?.ratioOffToPgbench ?? null,
+  };
+}
