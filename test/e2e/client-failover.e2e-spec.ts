@@ -71,46 +71,52 @@ describe('client SDK against two API nodes', () => {
     }
   });
 
-  it('resumes the stream on the other node when the serving node dies mid-turn, every event once', async () => {
-    const [a, b] = cluster.apiUrls;
-    const sessionId = await createSession(b);
-    const stream = new SessionStream({
-      baseUrl: [a, b],
-      sessionId,
-      heartbeatMs: 1000,
-      backoff: FAST,
-    });
-    const seen = record(stream);
-    stream.start();
-    await waitFor('the stream to open on node A', () => seen.opens.length === 1);
-    expect(seen.opens[0]).toBe(a);
+  it.each([
+    ['dies (SIGKILL)', 'SIGKILL'],
+    ['drains (SIGTERM)', 'SIGTERM'],
+  ] as const)(
+    'resumes the stream on the other node when the serving node %s mid-turn, every event once',
+    async (_what, signal) => {
+      const [a, b] = cluster.apiUrls;
+      const sessionId = await createSession(b);
+      const stream = new SessionStream({
+        baseUrl: [a, b],
+        sessionId,
+        heartbeatMs: 1000,
+        backoff: FAST,
+      });
+      const seen = record(stream);
+      stream.start();
+      await waitFor('the stream to open on node A', () => seen.opens.length === 1);
+      expect(seen.opens[0]).toBe(a);
 
-    const outbox = new Outbox({ baseUrl: [b, a], sessionId, backoff: FAST });
-    await outbox.send('/stream 300 5');
-    await waitFor(
-      'the turn to be streaming',
-      () => seen.events.filter((e) => e.type === 'message.delta').length >= 3,
-    );
-    expect(seen.events.some((e) => e.type === 'turn.completed')).toBe(false);
-    await cluster.killApi(0);
-    await waitFor(
-      'the turn to complete',
-      () => seen.events.some((e) => e.type === 'turn.completed'),
-      60_000,
-    );
-    stream.close();
-    outbox.close();
+      const outbox = new Outbox({ baseUrl: [b, a], sessionId, backoff: FAST });
+      await outbox.send('/stream 300 5');
+      await waitFor(
+        'the turn to be streaming',
+        () => seen.events.filter((e) => e.type === 'message.delta').length >= 3,
+      );
+      expect(seen.events.some((e) => e.type === 'turn.completed')).toBe(false);
+      await cluster.killApi(0, signal);
+      await waitFor(
+        'the turn to complete',
+        () => seen.events.some((e) => e.type === 'turn.completed'),
+        60_000,
+      );
+      stream.close();
+      outbox.close();
 
-    const log = await db.store.getEventsAfter(sessionId, 0, 10_000);
-    expect(seen.events.map((e) => e.seq)).toEqual(log.map((e) => e.seq));
-    expect(seen.events.map((e) => e.type)).toEqual(log.map((e) => e.type));
-    expect(seen.opens.slice(1)).toContain(b);
-    expect(seen.reconnects).toBeGreaterThanOrEqual(1);
-    const text = seen.events.map((e) => (e.type === 'message.delta' ? e.data.text : '')).join('');
-    expect(text).toBe(Array.from({ length: 300 }, (_, i) => `t${i} `).join(''));
-    const completed = seen.events.find((e) => e.type === 'turn.completed');
-    expect(completed?.data).toMatchObject({ stopReason: 'end_turn' });
-  });
+      const log = await db.store.getEventsAfter(sessionId, 0, 10_000);
+      expect(seen.events.map((e) => e.seq)).toEqual(log.map((e) => e.seq));
+      expect(seen.events.map((e) => e.type)).toEqual(log.map((e) => e.type));
+      expect(seen.opens.slice(1)).toContain(b);
+      expect(seen.reconnects).toBeGreaterThanOrEqual(1);
+      const text = seen.events.map((e) => (e.type === 'message.delta' ? e.data.text : '')).join('');
+      expect(text).toBe(Array.from({ length: 300 }, (_, i) => `t${i} `).join(''));
+      const completed = seen.events.find((e) => e.type === 'turn.completed');
+      expect(completed?.data).toMatchObject({ stopReason: 'end_turn' });
+    },
+  );
 
   it('stores and answers 10 messages sent while their node is down for 3 s, once each and in order', async () => {
     const [a, b] = cluster.apiUrls;
@@ -220,5 +226,47 @@ describe('client SDK against two API nodes', () => {
       processed: true,
       cjsLoaded: true,
     });
+  });
+
+  it('replaces a silent connection after twice the heartbeat interval and misses nothing', async () => {
+    const [, b] = cluster.apiUrls;
+    const sessionId = await createSession(b);
+    const proxy = new ClientTestProxy(b);
+    const front = await proxy.listen();
+    try {
+      const stream = new SessionStream({
+        baseUrl: front,
+        sessionId,
+        heartbeatMs: 1000,
+        backoff: FAST,
+      });
+      const seen = record(stream);
+      const timeouts: boolean[] = [];
+      stream.on('reconnect', (r) =>
+        timeouts.push((r.error as { timedOut?: boolean }).timedOut === true),
+      );
+      stream.start();
+      const outbox = new Outbox({ baseUrl: b, sessionId, backoff: FAST });
+      const completed = () => seen.events.filter((e) => e.type === 'turn.completed').length;
+      await outbox.send('before the silence');
+      await waitFor('the first reply', () => completed() === 1, 30_000);
+      expect(proxy.freezeOpenResponses()).toBe(1);
+      await outbox.send('during the silence');
+      await waitFor('the second reply after a reconnect', () => completed() === 2, 30_000);
+      stream.close();
+      outbox.close();
+      expect(timeouts).toEqual([true]);
+      expect(seen.opens).toHaveLength(2);
+      const log = await db.store.getEventsAfter(sessionId, 0, 10_000);
+      expect(seen.events.map((e) => e.seq)).toEqual(
+        log.map((e) => e.seq).slice(0, seen.events.length),
+      );
+      expect(seen.events.filter((e) => e.type === 'message.completed').map((e) => e.data)).toEqual([
+        expect.objectContaining({ text: 'You said: before the silence' }),
+        expect.objectContaining({ text: 'You said: during the silence' }),
+      ]);
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -32,6 +32,7 @@ export class ClientTestProxy {
   private readonly server: Server;
   /** Requests forwarded, as `METHOD path`. */
   readonly forwarded: string[] = [];
+  private readonly streaming = new Set<{ upRes: IncomingMessage; res: ServerResponse }>();
 
   constructor(
     private upstream: string,
@@ -49,6 +50,20 @@ export class ClientTestProxy {
 
   setUpstream(upstream: string): void {
     this.upstream = upstream;
+  }
+
+  /**
+   * Stops passing bytes on every response in progress while keeping both connections open: to
+   * the client it looks like a silent network (no FIN, no RST). New requests are unaffected.
+   */
+  freezeOpenResponses(): number {
+    const frozen = this.streaming.size;
+    for (const { upRes, res } of this.streaming) {
+      upRes.unpipe(res);
+      upRes.resume();
+    }
+    this.streaming.clear();
+    return frozen;
   }
 
   async close(): Promise<void> {
@@ -84,7 +99,10 @@ export class ClientTestProxy {
         res.flushHeaders();
         res.socket?.setNoDelay(true);
         upRes.pipe(res);
+        const entry = { upRes, res };
+        this.streaming.add(entry);
         upRes.on('close', () => {
+          this.streaming.delete(entry);
           if (!upRes.complete) res.destroy();
         });
       },
