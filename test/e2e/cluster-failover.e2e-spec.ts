@@ -1,5 +1,10 @@
 import { LocalCluster } from '../cluster';
-import { createTestDatabase, testRedisUrl, type TestDatabase } from '../database';
+import {
+  createTestDatabase,
+  testRedisPrefix,
+  testRedisUrl,
+  type TestDatabase,
+} from '../database';
 import { sleep, waitFor } from '../process';
 import { ReconnectingSseClient } from './cluster-sse-client';
 
@@ -29,6 +34,7 @@ describe(`${LocalCluster.name} failover`, () => {
       databaseUrl: db.url,
       redisUrl: testRedisUrl(),
       env: {
+        REDIS_PREFIX: testRedisPrefix(),
         SYNC_INTERVAL_MS: '250',
         HEARTBEAT_MS: '1000',
         DRAIN_MS: '500',
