@@ -5,10 +5,9 @@ import { LoggerModule } from 'nestjs-pino';
 import { AgentRegistry } from './agents/agent-registry';
 import type { AgentFactory } from './agents/agent-runtime';
 import { BUILT_IN_AGENTS } from './agents/agents';
-import type { WorkerConfig } from './config/worker-config';
+import { WORKER_CONFIG, type WorkerConfig } from './config/worker-config';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { WorkerService } from './worker.service';
-import { WORKER_CONFIG } from './worker.tokens';
 
 export interface WorkerModuleOptions {
   config: WorkerConfig;

@@ -2,8 +2,7 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nes
 import { EventStore, LeaseStore, type SessionRow } from '@sessionwire/events';
 import { BROKER, type Broker } from '@sessionwire/transport/server';
 import { AgentRegistry } from './agents/agent-registry';
-import { WORKER_CONFIG } from './worker.tokens';
-import type { WorkerConfig } from './config/worker-config';
+import { WORKER_CONFIG, type WorkerConfig } from './config/worker-config';
 import { WorkHintListener } from './hints/work-hint-listener';
 import { LeaseKeeper } from './leases/lease-keeper';
 import { MetricsServer } from './metrics/metrics-server';

@@ -51,6 +51,7 @@ describe('worker turns', () => {
     const completed = events.find((e) => e.type === 'message.completed')!;
     expect((completed.data as { text: string }).text).toBe(expected);
     expect(deltas.map((e) => (e.data as { text: string }).text).join('')).toBe(expected);
+    process.stdout.write(`/stream 5000 0: ${deltas.length} message.delta rows\n`);
     expect(deltas.length).toBeLessThan(500);
     expect(events.length).toBeLessThan(520);
   });

@@ -59,6 +59,9 @@ export interface LoadWorkerConfigOptions {
   requireUrls?: boolean;
 }
 
+/** DI token of the validated {@link WorkerConfig}. */
+export const WORKER_CONFIG = Symbol('WORKER_CONFIG');
+
 /** Postgres `application_name` of worker connections (visible in `pg_stat_activity`). */
 export const WORKER_APPLICATION_NAME = 'sessionwire-worker';
 

@@ -1,2 +1,0 @@
-/** DI token of the validated {@link WorkerConfig}. */
-export const WORKER_CONFIG = Symbol('WORKER_CONFIG');
