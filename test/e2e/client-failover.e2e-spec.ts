@@ -269,4 +269,54 @@ describe('client SDK against two API nodes', () => {
       await proxy.close();
     }
   });
+
+  it('interrupts and ends a session, then the stream stops with end and a resume gets 204', async () => {
+    const [a, b] = cluster.apiUrls;
+    const sessionId = await createSession(b);
+    const stream = new SessionStream({
+      baseUrl: [b, a],
+      sessionId,
+      heartbeatMs: 1000,
+      backoff: FAST,
+    });
+    const seen = record(stream);
+    const closes: string[] = [];
+    stream.on('close', (c) => closes.push(c.reason));
+    stream.start();
+    const outbox = new Outbox({ baseUrl: [b, a], sessionId, backoff: FAST });
+    await outbox.send('/sleep 20000');
+    await waitFor(
+      'the turn to start',
+      () => seen.events.some((e) => e.type === 'turn.started'),
+      30_000,
+    );
+    const started = seen.events.find((e) => e.type === 'turn.started')!;
+    const interrupted = await outbox.interrupt();
+    expect(interrupted).toEqual({ ok: true, value: { sessionId, turnId: started.data.turnId } });
+    await waitFor(
+      'the turn to stop',
+      () => seen.events.some((e) => e.type === 'turn.completed'),
+      30_000,
+    );
+    expect(seen.events.find((e) => e.type === 'turn.completed')?.data).toMatchObject({
+      stopReason: 'interrupted',
+    });
+    const ended = await outbox.end();
+    expect(ended).toMatchObject({ ok: true, value: { id: sessionId, state: 'ENDED' } });
+    await waitFor('the stream to end', () => closes.length === 1, 30_000);
+    outbox.close();
+    expect(closes).toEqual(['ended']);
+    const log = await db.store.getEventsAfter(sessionId, 0, 10_000);
+    expect(seen.events.map((e) => e.seq)).toEqual(log.map((e) => e.seq));
+    expect(stream.status.state).toBe('ENDED');
+
+    const again = new SessionStream({ baseUrl: b, sessionId, after: stream.lastSeq });
+    const reason = await new Promise<string>((done) => {
+      again.on('close', (c) => done(c.reason));
+      again.start();
+    });
+    expect(reason).toBe('no_content');
+    const refused = await outbox.interrupt();
+    expect(refused).toMatchObject({ ok: false, error: { status: 409, code: 'session_ended' } });
+  });
 });
