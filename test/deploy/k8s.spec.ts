@@ -140,3 +140,45 @@ describe('deploy/k8s', () => {
     ).toEqual(expect.arrayContaining(['DATABASE_URL', 'REDIS_URL', 'API_KEYS', 'AUTH_SECRET']));
   });
 });
+
+// Field names of the Kubernetes API objects used here: a misspelt field is silently ignored by
+// a lenient apply, so the manifests may only use these.
+const POD_SPEC_FIELDS = [
+  'containers',
+  'initContainers',
+  'restartPolicy',
+  'terminationGracePeriodSeconds',
+  'automountServiceAccountToken',
+  'serviceAccountName',
+  'securityContext',
+  'volumes',
+  'affinity',
+  'topologySpreadConstraints',
+];
+const CONTAINER_FIELDS = [
+  'name',
+  'image',
+  'imagePullPolicy',
+  'command',
+  'args',
+  'ports',
+  'env',
+  'envFrom',
+  'readinessProbe',
+  'livenessProbe',
+  'startupProbe',
+  'lifecycle',
+  'securityContext',
+  'resources',
+  'volumeMounts',
+];
+
+describe('deploy/k8s field names', () => {
+  it.each(workloads.map((w) => [w.metadata.name, w]))('%s uses only known pod fields', (_n, w) => {
+    const pod = w.spec.template.spec;
+    expect(Object.keys(pod).filter((k) => !POD_SPEC_FIELDS.includes(k))).toEqual([]);
+    for (const c of pod.containers) {
+      expect(Object.keys(c).filter((k) => !CONTAINER_FIELDS.includes(k))).toEqual([]);
+    }
+  });
+});
