@@ -148,6 +148,16 @@ describe(Outbox.name, () => {
     expect(log).toEqual(['m1@1']);
   });
 
+  it('retries a 2xx answer that is not a MessageAccepted (an interposed page)', async () => {
+    const { server, clock, outbox, log, failed, posted } = setup();
+    server.reply(json(200, '<html>maintenance</html>'));
+    await outbox.send('x');
+    await settle(clock, outbox);
+    expect(posted()).toEqual(['m1', 'm1']);
+    expect(log).toEqual(['m1@1']);
+    expect(failed).toEqual([]);
+  });
+
   it('waits at least Retry-After before retrying a 429 or 503', async () => {
     const { server, clock, outbox, posted } = setup({ random: () => 0 });
     server.reply(problem(429, 'rate_limited', { 'retry-after': '7' }));

@@ -209,11 +209,13 @@ export class Outbox extends Emitter<OutboxEvents> {
   private pump(): void {
     if (this.pumping || this.closed) return;
     this.pumping = true;
-    void this.drain().finally(() => {
-      this.pumping = false;
-      if (this.pending.length > 0 && !this.closed) return this.pump();
-      for (const resolve of this.idleWaiters.splice(0)) resolve();
-    });
+    void this.drain()
+      .catch((error: unknown) => this.emit('error', error as Error))
+      .finally(() => {
+        this.pumping = false;
+        if (this.pending.length > 0 && !this.closed) return this.pump();
+        for (const resolve of this.idleWaiters.splice(0)) resolve();
+      });
   }
 
   private async drain(): Promise<void> {
@@ -224,34 +226,41 @@ export class Outbox extends Emitter<OutboxEvents> {
     for (let attempt = 0; !this.closed; attempt++) {
       message.attempts += 1;
       this.setState(message, 'sending');
+      let answer: MessageAccepted;
       try {
-        const { body } = await requestJson<MessageAccepted>({
-          fetch: this.fetchFn,
-          clock: this.clock,
-          url: `${this.urls.current}${sessionPath(this.options.sessionId, '/messages')}`,
-          method: 'POST',
-          token: this.options.token,
-          body: { clientMessageId: message.clientMessageId, content: message.content },
-          timeoutMs: this.options.requestTimeoutMs ?? 10_000,
-          signal: this.lifetime.signal,
-        });
-        return await this.accept(message, body);
+        answer = await this.post(message);
       } catch (error) {
         if (this.closed) return;
-        if (!isRetryable(error)) return await this.fail(message, error as Error);
+        if (!isRetryable(error)) return this.fail(message, error as Error);
         const floor =
           error instanceof ResponseError ? parseRetryAfter(error.retryAfter, this.clock.now()) : 0;
         message.error = error as Error;
         this.urls.advance();
         this.setState(message, 'retrying');
         const backoff = { ...DEFAULT_OUTBOX_BACKOFF, ...this.options.backoff };
-        await sleep(
-          this.clock,
-          backoffDelay(attempt, floor, backoff, this.random),
-          this.lifetime.signal,
-        );
+        const delay = backoffDelay(attempt, floor, backoff, this.random);
+        await sleep(this.clock, delay, this.lifetime.signal);
+        continue;
       }
+      return this.accept(message, answer);
     }
+  }
+
+  private async post(message: OutboxMessage): Promise<MessageAccepted> {
+    const { body } = await requestJson<MessageAccepted>({
+      fetch: this.fetchFn,
+      clock: this.clock,
+      url: `${this.urls.current}${sessionPath(this.options.sessionId, '/messages')}`,
+      method: 'POST',
+      token: this.options.token,
+      body: { clientMessageId: message.clientMessageId, content: message.content },
+      timeoutMs: this.options.requestTimeoutMs ?? 10_000,
+      signal: this.lifetime.signal,
+    });
+    if (typeof body?.seq !== 'number') {
+      throw new NetworkError(`unexpected answer to a message POST: ${JSON.stringify(body)}`);
+    }
+    return body;
   }
 
   private async accept(message: OutboxMessage, body: MessageAccepted): Promise<void> {
