@@ -6,6 +6,8 @@ import { freePort, ManagedProcess, waitFor } from '../process';
 
 const LEASE_MS = 2000;
 
+jest.setTimeout(120_000);
+
 describe('worker processes', () => {
   let db: TestDatabase;
   let api: RedisBroker;

@@ -36,6 +36,8 @@ async function readStream(
   }
 }
 
+jest.setTimeout(120_000);
+
 describe('API and worker processes', () => {
   let db: TestDatabase;
   let base: string;

@@ -1,6 +1,8 @@
 import type { StoredEvent } from '@sessionwire/transport/protocol';
 import { WorkerHarness } from './worker-harness';
 
+jest.setTimeout(30_000);
+
 describe('two workers', () => {
   let h: WorkerHarness;
 
