@@ -48,6 +48,7 @@ describe('deploy/k8s', () => {
     expect(container.livenessProbe.httpGet.path).toBe('/healthz');
     const ports = container.ports.map((p: any) => p.name);
     expect(ports).toContain(container.readinessProbe.httpGet.port);
+    expect(String(container.ports[0].containerPort)).toBe(config.data!.PORT);
     expect(containerOf(worker).livenessProbe.httpGet.path).toBe('/healthz');
     expect(String(containerOf(worker).ports[0].containerPort)).toBe(config.data!.METRICS_PORT);
   });

@@ -1,10 +1,5 @@
 import { LocalCluster } from '../cluster';
-import {
-  createTestDatabase,
-  testRedisPrefix,
-  testRedisUrl,
-  type TestDatabase,
-} from '../database';
+import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
 import { sleep, waitFor } from '../process';
 import { ReconnectingSseClient } from './cluster-sse-client';
 
