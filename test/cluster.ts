@@ -30,7 +30,7 @@ export class LoadBalancer {
   private readonly downUntil = new Map<string, number>();
   private readonly server: Server;
   private next = 0;
-  /** Requests served per upstream (for tests and demos). */
+  /** Requests forwarded to each upstream, refused attempts included (for tests and demos). */
   readonly served = new Map<string, number>();
 
   constructor(
