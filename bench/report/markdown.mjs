@@ -10,7 +10,7 @@ const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '--
 function fanoutSection(s, out, lines) {
   lines.push(`Workload: ${s.systems.sessionwire.params.sessions} sessions × ${s.systems.sessionwire.params.subscribersPerSession} subscribers (${s.systems.sessionwire.params.streams} streams, half on each of 2 nodes); a producer process stamps its clock into each event; the rate steps up every ${s.systems.sessionwire.params.stepMs / 1000} s until the producer falls behind, an event is lost, or p99 passes 250 ms.`, '');
   for (const sys of Object.values(s.systems)) {
-    lines.push(`**${sys.system}** (saturates at ${fmt(sys.saturationRate)} events/s produced)`, '');
+    lines.push(`**${sys.system}** (saturates at ${fmt(sys.saturationRate)} events/s produced${sys.saturatedBy ? `, limited by ${sys.saturatedBy}` : ''})`, '');
     lines.push(table(
       ['target/s', 'produced/s', 'delivered/s', 'delivered/expected', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU % (node A, node B, producer, redis)', 'RSS MB (A, B)'],
       sys.steps.map((st) => [
@@ -74,7 +74,7 @@ export function writeReport(results, out) {
       [[`${fmt(x.liveAgain)} / ${fmt(x.streams)}`, x.allLiveMs, `${fmt(x.reconnectToLiveMs.p50)} / ${fmt(x.reconnectToLiveMs.p99)}`, x.postgresTransactions, x.transactionsPerStream, x.transactionsPerSession, `${x.nodeBRssBaseMb} → ${x.nodeBRssPeakMb}`]]), '');
   });
   section('append', (x, _o, l) => {
-    l.push(`${x.concurrency} sessions appending concurrently for ${x.seconds} s each. Coalescing on: the agent emits tokens as fast as its event loop allows and a flush every ${x.coalescingOn.flushMs} ms writes what gathered as one delta row (the worker's DELTA_FLUSH_MS). pgbench writes the same row shape (lock and bump the session's head, insert one event) in one transaction per row: the machine's ceiling. pgbench command: \`${x.pgbench.command}\`.`, '');
+    l.push(`${x.concurrency} sessions appending concurrently for ${x.secondsPerRun} s each. Coalescing on: the agent emits tokens as fast as its event loop allows and a flush every ${x.coalescingOn.flushMs} ms writes what gathered as one delta row (the worker's DELTA_FLUSH_MS). pgbench writes the same row shape (lock and bump the session's head, insert one event) in one transaction per row: the machine's ceiling. pgbench command: \`${x.pgbench.command}\`.`, '');
     l.push(table(['path', 'rows/s', 'tokens/s', 'rows/s vs pgbench'], [
       ['EventStore.append, coalescing off', x.coalescingOff.rowsPerSec, x.coalescingOff.tokensPerSec, x.ratioOffToPgbench],
       ['EventStore.append, coalescing on', x.coalescingOn.rowsPerSec, x.coalescingOn.tokensPerSec, null],

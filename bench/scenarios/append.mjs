@@ -50,7 +50,7 @@ export async function appendScenario(ctx) {
     const ceiling = await pgbench(db, { concurrency, seconds });
     return {
       concurrency,
-      seconds,
+      secondsPerRun: seconds,
       coalescingOff: { rowsPerSec: off.rowsPerSec, tokensPerSec: off.tokensPerSec },
       coalescingOn: { rowsPerSec: on.rowsPerSec, tokensPerSec: on.tokensPerSec, flushMs: 25 },
       pgbench: { rowsPerSec: ceiling.tps, command: ceiling.command },

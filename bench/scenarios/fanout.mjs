@@ -28,8 +28,10 @@ export async function runFanout(systemKey, ctx) {
   const steps = [];
   try {
     if (failed) throw new Error(`${failed} of ${targets.length} streams failed to open`);
-    await sleep(500);
-    await collectAll(clients); // discard anything from setup
+    // warm-up at the lowest rate (JIT, connection pools), not reported
+    await running.producer.request({ cmd: 'run', rate: params.rates[0], durationMs: params.stepMs / 2, ...running.runExtra });
+    await sleep(1000);
+    await collectAll(clients);
     for (const rate of params.rates) {
       const pids = { producer: running.producer.pid, redis: ctx.redis.pid };
       running.nodes.forEach((n, i) => (pids[`node${'AB'[i]}`] = n.pid));
@@ -54,12 +56,20 @@ export async function runFanout(systemKey, ctx) {
         processes,
         seconds: round(seconds, 1),
       };
-      step.saturated =
-        produced.achievedRate < rate * 0.9 || step.deliveryRatio < 0.999 || (step.latencyMs.p99 ?? Infinity) > SATURATION_P99_MS;
+      step.appendTransactions = produced.transactions ?? null;
+      step.limitedBy =
+        produced.achievedRate < rate * 0.9
+          ? 'producer'
+          : step.deliveryRatio < 0.999
+            ? 'delivery'
+            : (step.latencyMs.p99 ?? Infinity) > SATURATION_P99_MS
+              ? 'latency'
+              : null;
+      step.saturated = step.limitedBy !== null;
       steps.push(step);
       console.log(
         `   ${system.label}: ${rate}/s produced ${produced.achievedRate}/s, delivered ${step.deliveredPerSec}/s ` +
-          `(${step.deliveryRatio}), p50 ${step.latencyMs.p50} p99 ${step.latencyMs.p99} ms${step.saturated ? ' SATURATED' : ''}`,
+          `(${step.deliveryRatio}), p50 ${step.latencyMs.p50} p99 ${step.latencyMs.p99} ms${step.saturated ? ` SATURATED (${step.limitedBy})` : ''}`,
       );
       if (step.saturated) break;
     }
@@ -74,6 +84,7 @@ export async function runFanout(systemKey, ctx) {
     params: { sessions: params.sessions, subscribersPerSession: params.subscribers, streams: targets.length, stepMs: params.stepMs, payloadBytes: 80 },
     steps,
     saturationRate: steps.find((s) => s.saturated)?.targetRate ?? null,
+    saturatedBy: steps.find((s) => s.saturated)?.limitedBy ?? null,
     best: best && { targetRate: best.targetRate, deliveredPerSec: best.deliveredPerSec, p50: best.latencyMs.p50, p95: best.latencyMs.p95, p99: best.latencyMs.p99 },
   };
 }

@@ -128,7 +128,8 @@ async function resumeResumable(ctx, params, frameBytes) {
         );
         console.log(`   resumable-stream resume ${gap} behind: caught up after ${cases[gap].doneMs} ms, ${cases[gap].bytes} bytes`);
       } catch (error) {
-        cases[gap] = { failed: error.message };
+        const why = node.logs().trim().split('\n').at(-1) ?? '';
+        cases[gap] = { failed: `${error.message}${why ? `; node: ${why}` : ''}` };
         console.log(`   resumable-stream resume ${gap} behind: FAILED (${error.message})`);
       }
     }

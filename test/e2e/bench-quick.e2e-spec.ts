@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PG_URL_ENV, requireEnv } from '../services';
+
+const ROOT = resolve(__dirname, '..', '..');
+const SCENARIOS = ['fanout', 'resume', 'idle', 'storm', 'append'];
+
+// A smoke test of the benchmark harness: `--quick` runs every scenario at tiny sizes and the
+// report must hold every figure. It asserts nothing about speed.
+describe('bench --quick', () => {
+  const out = mkdtempSync(join(tmpdir(), 'sw-bench-'));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('runs every scenario and writes every figure to benchmarks.json and benchmarks.md', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--no-warnings', 'bench/run.mjs', '--quick', `--out=${out}`],
+      {
+        cwd: ROOT,
+        env: { ...process.env, BENCH_DATABASE_URL: requireEnv(PG_URL_ENV) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    const [code] = (await once(child, 'exit')) as [number];
+    expect({ code, output: code === 0 ? '' : output.slice(-4000) }).toEqual({
+      code: 0,
+      output: '',
+    });
+
+    const results = JSON.parse(readFileSync(join(out, 'benchmarks.json'), 'utf8'));
+    expect(results.errors).toEqual({});
+    expect(Object.keys(results.scenarios).sort()).toEqual([...SCENARIOS].sort());
+    const missing = Object.entries(results.headline as Record<string, unknown>).filter(
+      ([, v]) => typeof v !== 'number' || Number.isNaN(v),
+    );
+    expect(missing).toEqual([]);
+    for (const key of ['sessionwire', 'socketio', 'resumable']) {
+      const system = results.scenarios.fanout.systems[key];
+      expect(system.steps.length).toBeGreaterThan(0);
+      for (const step of system.steps) {
+        expect(step.received).toBeGreaterThan(0);
+        expect(step.latencyMs.p99).toEqual(expect.any(Number));
+      }
+    }
+    for (const gap of results.scenarios.resume.gaps) {
+      expect(results.scenarios.resume.sessionwire.cases[gap].doneMs).toEqual(expect.any(Number));
+    }
+    for (const key of SCENARIOS) expect(output).toContain(`npm run bench -- --only=${key} --quick`);
+    const markdown = readFileSync(join(out, 'benchmarks.md'), 'utf8');
+    for (const heading of [
+      '## Headline',
+      '## 1.',
+      '## 2.',
+      '## 3.',
+      '## 4.',
+      '## 5.',
+      '## Peers',
+    ]) {
+      expect(markdown).toContain(heading);
+    }
+    expect(existsSync(join(out, 'benchmarks-fanout.svg'))).toBe(true);
+    expect(existsSync(join(out, 'benchmarks-resume.svg'))).toBe(true);
+  }, 240_000);
+});

@@ -1,0 +1,275 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { StoredEvent } from '../../libs/transport/src/protocol';
+import type { LocalCluster } from '../cluster';
+import type { TestDatabase } from '../database';
+import { freePort, sleep, waitFor } from '../process';
+
+interface GapData {
+  fromSeq: number;
+  toSeq: number;
+}
+
+/**
+ * An SSE client for the fault suite. It reconnects with `Last-Event-ID` like a browser's
+ * EventSource and records every stored event exactly as received (no deduplication), so a test
+ * can compare them with the log. With `churnMs` it also drops each connection itself after a
+ * random time below `churnMs`, at whatever point of a frame the bytes happen to be.
+ */
+export class FaultClient {
+  readonly events: StoredEvent[] = [];
+  readonly gaps: GapData[] = [];
+  readonly violations: string[] = [];
+  /** Why connections ended other than by this client (refused, cut, non-200 status). */
+  readonly interruptions: string[] = [];
+  connections = 0;
+  ended = false;
+  private lastEventId?: string;
+  private readonly abort = new AbortController();
+  private done?: Promise<void>;
+
+  constructor(
+    private readonly baseUrl: string,
+    readonly sessionId: string,
+    private readonly options: { churnMs?: number } = {},
+  ) {}
+
+  start(): this {
+    this.done = this.run();
+    return this;
+  }
+
+  /** Resolves when the server sent `end` (or 204); gives up after `timeoutMs`. */
+  async finished(timeoutMs = 30_000): Promise<void> {
+    const timer = setTimeout(() => this.abort.abort(), timeoutMs);
+    await this.done;
+    clearTimeout(timer);
+  }
+
+  stop(): void {
+    this.abort.abort();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.ended && !this.abort.signal.aborted) {
+      const connection = new AbortController();
+      const onAbort = () => connection.abort();
+      this.abort.signal.addEventListener('abort', onAbort);
+      const churn = this.options.churnMs
+        ? setTimeout(() => connection.abort(), Math.random() * this.options.churnMs)
+        : undefined;
+      try {
+        await this.connectOnce(connection.signal);
+      } catch (error) {
+        // a refused or cut connection is what the faults cause: note it and reconnect
+        if (!connection.signal.aborted)
+          this.interruptions.push(String((error as Error).cause ?? error));
+      } finally {
+        clearTimeout(churn);
+        this.abort.signal.removeEventListener('abort', onAbort);
+      }
+      if (!this.ended && !this.abort.signal.aborted)
+        await sleep(this.options.churnMs ? 5 : 50 + Math.random() * 150);
+    }
+  }
+
+  private async connectOnce(signal: AbortSignal): Promise<void> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (this.lastEventId !== undefined) headers['last-event-id'] = this.lastEventId;
+    const response = await fetch(`${this.baseUrl}/v1/sessions/${this.sessionId}/stream`, {
+      headers,
+      signal,
+    });
+    if (response.status === 204) {
+      this.ended = true;
+      return;
+    }
+    if (response.status !== 200) {
+      this.interruptions.push(`status ${response.status}`);
+      await response.body?.cancel();
+      return;
+    }
+    this.connections++;
+    const parser = createParser({ onEvent: (message) => this.onEvent(message) });
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    while (!this.ended) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      parser.feed(decoder.decode(value, { stream: true }));
+    }
+    await reader.cancel();
+  }
+
+  private onEvent(message: EventSourceMessage): void {
+    if (message.id !== undefined) this.lastEventId = message.id;
+    if (message.event === 'end') this.ended = true;
+    if (message.event === 'gap') this.gaps.push(JSON.parse(message.data) as GapData);
+    if (['live', 'heartbeat', 'end', 'gap'].includes(message.event ?? '')) return;
+    const event = JSON.parse(message.data) as StoredEvent;
+    if (String(event.seq) !== message.id || event.sessionId !== this.sessionId) {
+      this.violations.push(`frame id ${message.id} carries ${message.data.slice(0, 200)}`);
+    }
+    this.events.push(event);
+  }
+}
+
+/** Reads a session's whole log from Postgres. */
+export async function readLog(db: TestDatabase, sessionId: string): Promise<StoredEvent[]> {
+  const log: StoredEvent[] = [];
+  for (;;) {
+    const page = await db.store.getEventsAfter(sessionId, log.at(-1)?.seq ?? 0, 1000);
+    log.push(...page);
+    if (page.length < 1000) return log;
+  }
+}
+
+/**
+ * What a client must have received: the log minus the ranges it was told it skipped, each event
+ * once, in seq order, byte for byte as stored.
+ */
+export function expectMatchesLog(client: FaultClient, log: StoredEvent[]): void {
+  const skipped = (seq: number) => client.gaps.some((g) => seq >= g.fromSeq && seq <= g.toSeq);
+  const expected = log.filter((e) => !skipped(e.seq));
+  const seqs = client.events.map((e) => e.seq);
+  expect({
+    session: client.sessionId,
+    duplicates: seqs.filter((s, i) => seqs.indexOf(s) !== i),
+  }).toEqual({
+    session: client.sessionId,
+    duplicates: [],
+  });
+  expect({ session: client.sessionId, seqs }).toEqual({
+    session: client.sessionId,
+    seqs: expected.map((e) => e.seq),
+  });
+  expect(client.events.map(({ type, data }) => ({ type, data }))).toEqual(
+    expected.map(({ type, data }) => ({ type, data })),
+  );
+  expect(client.violations).toEqual([]);
+}
+
+export async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (response.status >= 300) throw new Error(`POST ${url} → ${response.status}: ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+export async function createSessions(baseUrl: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) ids.push((await post(`${baseUrl}/v1/sessions`, {})).id as string);
+  return ids;
+}
+
+/** Waits until every session has `turns` completed turns in its log. */
+export async function waitForTurns(
+  db: TestDatabase,
+  sessionIds: string[],
+  turns: number,
+  timeoutMs = 60_000,
+) {
+  await waitFor(
+    `${turns} completed turn(s) in every session`,
+    async () => {
+      for (const id of sessionIds) {
+        const log = await readLog(db, id);
+        if (log.filter((e) => e.type === 'turn.completed').length < turns) return false;
+      }
+      return true;
+    },
+    timeoutMs,
+    250,
+  );
+}
+
+/**
+ * Ends every session, waits for every client's `end`, and checks each client against the log,
+ * then that every API node is ready again and every worker still runs.
+ */
+export async function endAndVerify(
+  cluster: LocalCluster,
+  db: TestDatabase,
+  sessionIds: string[],
+  clients: FaultClient[],
+) {
+  for (const id of sessionIds) await post(`${cluster.url}/v1/sessions/${id}/end`, {});
+  await Promise.all(clients.map((c) => c.finished(45_000)));
+  expect(clients.filter((c) => !c.ended).map((c) => c.sessionId)).toEqual([]);
+  const logs = new Map<string, StoredEvent[]>();
+  for (const id of sessionIds) logs.set(id, await readLog(db, id));
+  for (const client of clients) expectMatchesLog(client, logs.get(client.sessionId)!);
+  await expectHealthy(cluster);
+}
+
+export async function expectHealthy(cluster: LocalCluster): Promise<void> {
+  for (const url of cluster.apiUrls) {
+    await waitFor(`${url} ready`, async () => (await fetch(`${url}/readyz`)).ok, 20_000, 100);
+  }
+  expect(cluster.workers.filter((w) => !w.running).map((w) => w.spec.name)).toEqual([]);
+}
+
+/** A private redis-server on a free port, so killing it disturbs no other test. */
+export class PrivateRedis {
+  private child?: ChildProcess;
+  private constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  static async start(): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort());
+    await redis.launch();
+    return redis;
+  }
+
+  async launch(): Promise<void> {
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    this.child = child;
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await waitFor('redis-server ready', () => /Ready to accept connections/.test(output), 10_000);
+  }
+
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Runs one command through redis-cli and returns its output. */
+  async cli(...args: string[]): Promise<string> {
+    const cli = spawn('redis-cli', ['-p', String(this.port), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    cli.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = (await once(cli, 'exit')) as [number];
+    if (code !== 0) throw new Error(`redis-cli ${args.join(' ')} exited with ${code}`);
+    return output.trim();
+  }
+}
+
+/** Cluster settings of the fault suite: fast sync, leases and drains so faults heal in seconds. */
+export const FAULT_ENV = {
+  SYNC_INTERVAL_MS: '250',
+  HEARTBEAT_MS: '1000',
+  DRAIN_MS: '500',
+  LEASE_MS: '2000',
+  WORKER_POLL_MS: '100',
+  WORKER_DRAIN_MS: '1000',
+};
