@@ -10,7 +10,20 @@ describe('worker turns', () => {
 
   beforeAll(async () => {
     h = await WorkerHarness.create();
-    await h.startWorker();
+    await h.startWorker(
+      {},
+      {
+        agents: {
+          // Not async: its throw is synchronous, outside any promise.
+          'sync-throw': () => ({
+            run: () => {
+              throw new Error('synchronous failure');
+            },
+            interrupt: () => undefined,
+          }),
+        },
+      },
+    );
   });
   afterAll(() => h.close());
 
@@ -115,5 +128,19 @@ describe('worker turns', () => {
     const events = await h.waitForTurns(id, 1);
     expect(events.find((e) => e.type === 'error')!.data).toMatchObject({ code: 'unknown_agent' });
     expect(events.at(-1)!.data).toMatchObject({ stopReason: 'error' });
+  });
+
+  it('runs a runtime registered by the embedding app, and survives its synchronous throw', async () => {
+    const id = await h.createSession('sync-throw');
+    await h.send(id, 'hello');
+    const events = await h.waitForTurns(id, 1);
+    expect(events.find((e) => e.type === 'error')!.data).toMatchObject({
+      code: 'agent_failed',
+      message: 'synchronous failure',
+    });
+    expect(events.at(-1)!.data).toMatchObject({ stopReason: 'error' });
+    const demo = await h.createSession();
+    await h.send(demo, 'still working');
+    await h.waitForTurns(demo, 1);
   });
 });

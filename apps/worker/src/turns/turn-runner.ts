@@ -142,13 +142,7 @@ export class TurnRunner {
         const code = error instanceof UnknownAgentError ? 'unknown_agent' : 'agent_failed';
         return this.fail(output, code, error);
       }
-      const running = this.runtime
-        .run(this.agentTurn(), this.controller.signal, (emission) => this.emit(output, emission))
-        .then<Outcome, Outcome>(
-          () => ({ kind: 'done' }),
-          (error: unknown) => ({ kind: 'failed', error }),
-        );
-      outcome = await Promise.race([running, this.stopped]);
+      outcome = await Promise.race([this.start(this.runtime, output), this.stopped]);
     }
     if (this.outputFailure) throw this.outputFailure.error;
     if (this.stopCause === 'drop') return 'dropped';
@@ -159,6 +153,17 @@ export class TurnRunner {
       this.completed('end_turn'),
     ]);
     return 'end_turn';
+  }
+
+  /** Runs the runtime; settles with its outcome, never rejects (a synchronous throw included). */
+  private async start(runtime: AgentRuntime, output: TurnOutput): Promise<Outcome> {
+    const emit = (emission: AgentEmission) => this.emit(output, emission);
+    try {
+      await runtime.run(this.agentTurn(), this.controller.signal, emit);
+      return { kind: 'done' };
+    } catch (error) {
+      return { kind: 'failed', error };
+    }
   }
 
   private emit(output: TurnOutput, emission: AgentEmission): void {
