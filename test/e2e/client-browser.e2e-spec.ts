@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createTestDatabase, testRedisUrl, type TestDatabase } from '../database';
+import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
 import { freePort, ManagedProcess, sleep } from '../process';
 import { ClientTestProxy } from './client-test-proxy';
 
@@ -64,7 +64,11 @@ describe('client SDK bundle in Chromium', () => {
     db = await createTestDatabase();
     const port = await freePort();
     apiUrl = `http://127.0.0.1:${port}`;
-    const common = { DATABASE_URL: db.url, REDIS_URL: testRedisUrl() };
+    const common = {
+      DATABASE_URL: db.url,
+      REDIS_URL: testRedisUrl(),
+      REDIS_PREFIX: testRedisPrefix(),
+    };
     apiNode = new ManagedProcess({
       name: 'api',
       entry: 'dist/apps/api/main.js',

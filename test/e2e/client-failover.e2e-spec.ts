@@ -9,7 +9,7 @@ import {
   type StoredEvent,
 } from '../../libs/transport/src/client';
 import { LocalCluster } from '../cluster';
-import { createTestDatabase, testRedisUrl, type TestDatabase } from '../database';
+import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
 import { sleep, waitFor } from '../process';
 import { ClientTestProxy } from './client-test-proxy';
 
@@ -50,6 +50,7 @@ describe('client SDK against two API nodes', () => {
       databaseUrl: db.url,
       redisUrl: testRedisUrl(),
       env: {
+        REDIS_PREFIX: testRedisPrefix(),
         SYNC_INTERVAL_MS: '250',
         HEARTBEAT_MS: '1000',
         DRAIN_MS: '500',
