@@ -25,14 +25,14 @@ module.exports = {
       ...withServices,
       displayName: 'integration',
       testRegex: '\\.int-spec\\.ts$',
-      testTimeout: 30_000,
+      setupFilesAfterEnv: ['<rootDir>/test/timeouts/integration.ts'],
     },
     {
       ...base,
       ...withServices,
       displayName: 'e2e',
       testRegex: '\\.e2e-spec\\.ts$',
-      testTimeout: 120_000,
+      setupFilesAfterEnv: ['<rootDir>/test/timeouts/e2e.ts'],
     },
   ],
 };

@@ -20,7 +20,13 @@ export async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
-/** Polls `check` until it returns true or `timeoutMs` passes (then throws with `what`). */
+/** Thrown by a {@link waitFor} check to stop waiting at once (the awaited thing cannot happen). */
+export class WaitAborted extends Error {}
+
+/**
+ * Polls `check` until it returns true or `timeoutMs` passes (then throws with `what`). A check
+ * that throws counts as "not yet", except a {@link WaitAborted}, which ends the wait at once.
+ */
 export async function waitFor(
   what: string,
   check: () => Promise<boolean> | boolean,
@@ -31,8 +37,9 @@ export async function waitFor(
   for (;;) {
     try {
       if (await check()) return;
-    } catch {
-      // not yet: the check's own failure is what we are waiting out
+    } catch (error) {
+      if (error instanceof WaitAborted) throw error;
+      // otherwise not yet: the check's own failure (connection refused …) is what we wait out
     }
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -109,7 +116,7 @@ export class ManagedProcess {
     await waitFor(
       `${spec.name} to be ready`,
       async () => {
-        if (!this.running) throw new Error(`${spec.name} exited: ${this.logs()}`);
+        if (!this.running) throw new WaitAborted(`${spec.name} exited before it was ready`);
         if (spec.readyLine) return sawLine;
         if (spec.readyUrl) return (await fetch(spec.readyUrl)).ok;
         return true;

@@ -1,0 +1,2 @@
+// testTimeout is a global jest option; per tier it is set here.
+jest.setTimeout(120_000);
