@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { and, eq, isNotNull } from 'drizzle-orm';
+import { sessions } from '@sessionwire/events';
 import type { StoredEvent } from '@sessionwire/transport/protocol';
 import { publishEvents, RedisBroker, WORK_CHANNEL } from '@sessionwire/transport/server';
 import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
@@ -63,10 +65,17 @@ describe('a fleet of worker processes', () => {
     const inputs = new Map<string, number[]>();
     await Promise.all(
       ids.map(async (id, i) => {
-        inputs.set(id, [await send(id, '/sleep 400'), await send(id, `next ${i}`)]);
+        inputs.set(id, [await send(id, '/sleep 2000'), await send(id, `next ${i}`)]);
       }),
     );
-    await sleep(200);
+    // Kill the first worker while it has turns open.
+    await waitFor('fleet-a to run turns', async () => {
+      const open = await db.handle.db
+        .select({ id: sessions.id })
+        .from(sessions)
+        .where(and(eq(sessions.owner, 'fleet-a'), isNotNull(sessions.turnId)));
+      return open.length > 0;
+    });
     await a.kill('SIGKILL');
     await startWorker('fleet-c');
 

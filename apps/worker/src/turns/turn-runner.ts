@@ -112,7 +112,7 @@ export class TurnRunner {
       }
       return end;
     } catch (error) {
-      this.output?.abandon();
+      this.drop();
       throw error;
     } finally {
       this.deps.metrics.turnsRunning.dec();
