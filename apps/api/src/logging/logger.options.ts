@@ -1,14 +1,29 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
+import { stdSerializers } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import type { ApiConfig } from '../config/api-config';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The `params:` part drizzle appends to a failed query's message, up to the stack frames. */
+const QUERY_PARAMS = /\nparams: [\s\S]*?(?=\n\s+at |\ncaused by|$)/;
 const SECRET_QUERY = /([?&]access_token=)[^&]*/gi;
 
 /** Strips credentials (`access_token`) from a logged URL. */
 export function redactUrl(url: string | undefined): string | undefined {
   return url?.replace(SECRET_QUERY, '$1[redacted]');
+}
+
+/** Errors without query parameters: a failed insert's params would carry message content. */
+export function serializeError(error: Error): Record<string, unknown> {
+  const serialized = stdSerializers.err(error) as unknown as Record<string, unknown>;
+  delete serialized.params;
+  for (const key of ['message', 'stack'] as const) {
+    if (typeof serialized[key] === 'string') {
+      serialized[key] = (serialized[key] as string).replace(QUERY_PARAMS, '\nparams: [redacted]');
+    }
+  }
+  return serialized;
 }
 
 /**
@@ -38,6 +53,7 @@ export function loggerOptions(config: ApiConfig): Params {
           url: redactUrl(req.url),
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        err: serializeError,
       },
       redact: { paths: ['req.headers', 'res.headers'], remove: true },
     },
