@@ -6,7 +6,7 @@ export function headline(results) {
   return {
     'Sessionwire delivered events/s (highest unsaturated step)': ours?.best?.deliveredPerSec ?? null,
     'Sessionwire append→client p99 ms at that step': ours?.best?.p99 ?? null,
-    'Sessionwire saturation (events/s produced)': ours?.saturationRate ?? null,
+    'Sessionwire highest sustained rate (events/s produced)': ours?.best?.targetRate ?? null,
     'delivered events/s, ours / Socket.IO': s.fanout?.oursOverPeer.socketio.deliveredPerSec ?? null,
     'delivered events/s, ours / resumable-stream': s.fanout?.oursOverPeer.resumable.deliveredPerSec ?? null,
     'p99 ms, ours / Socket.IO': s.fanout?.oursOverPeer.socketio.p99 ?? null,

@@ -13,7 +13,7 @@ export const SATURATION_P99_MS = 250;
 export function fanoutParams(quick) {
   return quick
     ? { sessions: 2, subscribers: 2, rates: [20, 40], stepMs: 1000, clientProcesses: 1 }
-    : { sessions: 50, subscribers: 20, rates: [250, 500, 1000, 2000, 4000], stepMs: 5000, clientProcesses: 2 };
+    : { sessions: 50, subscribers: 20, rates: [250, 500, 1000, 2000, 4000, 8000, 16000], stepMs: 5000, clientProcesses: 2 };
 }
 
 export async function runFanout(systemKey, ctx) {
