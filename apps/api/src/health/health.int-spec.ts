@@ -35,6 +35,15 @@ describe(HealthController.name, () => {
     expect(ready.body).toEqual({ status: 'ready' });
   });
 
+  it('gives every response a request id, keeping a valid incoming one', async () => {
+    const own = await api.request('GET', '/healthz', { headers: { 'x-request-id': 'req-42' } });
+    expect(own.headers.get('x-request-id')).toBe('req-42');
+    const bad = await api.request('GET', '/nope', {
+      headers: { 'x-request-id': 'has spaces / slashes' },
+    });
+    expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('fails readiness while Redis is unreachable', async () => {
     const deadRedis = new RedisBroker({ url: `redis://127.0.0.1:${await freePort()}` });
     const down = await startTestApi({ broker: deadRedis });
