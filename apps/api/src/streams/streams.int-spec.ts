@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { API_KEY, startTestApi, type TestApi } from '../../test/api-test-app';
 import { SseClient } from '../../test/sse-client';
 import { TestProducer } from '../../test/test-producer';
@@ -101,6 +102,45 @@ describe(StreamsController.name, () => {
     expect((await open(id, '', { 'last-event-id': '1e9999' })).status).toBe(400);
   });
 
+  it('closes a client that never reads once its unsent buffer passes the limit', async () => {
+    const small = await startTestApi({ env: { STREAM_MAX_BUFFER_BYTES: '65536' } });
+    const socket = connect(Number(new URL(small.url).port), '127.0.0.1');
+    try {
+      const id = (await small.request('POST', '/v1/sessions', { body: {} })).body.id;
+      await small.request('POST', `/v1/sessions/${id}/messages`, { body: { content: 'go' } });
+      const slowProducer = new TestProducer(small.db, small.broker);
+      await slowProducer.activate(id);
+      await slowProducer.startTurn(id);
+      socket.write(
+        `GET /v1/sessions/${id}/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${API_KEY}\r\n\r\n`,
+      );
+      socket.pause();
+      const closed = new Promise((resolve) => socket.once('close', resolve));
+      const metric = async (name: string) => {
+        const text = (await small.request('GET', '/metrics')).text;
+        return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+      };
+      await waitUntil(async () => (await metric('sessionwire_open_streams')) === 1);
+      // Far more than the kernel's socket buffers and the 64 KiB limit together.
+      const big = 'x'.repeat(60 * 1024);
+      const { turnId } = await small.db.store.requireSession(id);
+      for (let i = 0; i < 1000; i++) {
+        await slowProducer.append(id, [
+          { type: 'message.delta', data: { turnId: turnId!, text: big } },
+        ]);
+        if (i % 20 === 19 && (await metric('sessionwire_slow_client_closes_total')) > 0) break;
+      }
+      expect(await metric('sessionwire_slow_client_closes_total')).toBe(1);
+      await waitUntil(async () => (await metric('sessionwire_open_streams')) === 0);
+      socket.resume();
+      socket.on('data', () => undefined);
+      await closed;
+    } finally {
+      socket.destroy();
+      await small.close();
+    }
+  });
+
   it('refuses new streams with 503 and Retry-After while draining', async () => {
     const draining = await startTestApi();
     try {
@@ -118,3 +158,11 @@ describe(StreamsController.name, () => {
     }
   });
 });
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
