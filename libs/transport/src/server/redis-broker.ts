@@ -100,8 +100,12 @@ export class RedisBroker implements Broker {
     this.resubscribeListeners.push(listener);
   }
 
-  /** Resolves once both connections are ready (for readiness probes and tests). */
-  async ping(): Promise<void> {
+  /**
+   * Resolves once both connections are ready and Redis answers (readiness probes, tests). Waits
+   * up to `waitMs` for a connection still being established; rejects when Redis is unreachable.
+   */
+  async ping(waitMs = 2000): Promise<void> {
+    await Promise.all([whenReady(this.pub, waitMs), whenReady(this.sub, waitMs)]);
     await this.pub.ping();
   }
 
@@ -111,9 +115,9 @@ export class RedisBroker implements Broker {
   }
 
   /**
-   * After a reconnect ioredis re-subscribes by itself, but only after emitting `ready`; listeners
-   * are told once the channels are live again (SUBSCRIBE is idempotent), so a consumer that
-   * re-reads the log then cannot miss a hint published in between.
+   * After a reconnect ioredis re-subscribes by itself but emits `ready` without waiting for the
+   * replies. Listeners are told only once Redis confirmed every channel (SUBSCRIBE is idempotent),
+   * so a consumer that re-reads the log then cannot miss a hint published in between.
    */
   private resubscribed(): void {
     const keys = [...this.channels.keys()];
@@ -129,4 +133,18 @@ export class RedisBroker implements Broker {
   private report(error: Error, context: string): void {
     this.options.onError?.(error, context);
   }
+}
+
+function whenReady(connection: Redis, waitMs: number): Promise<void> {
+  if (connection.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      connection.off('ready', done);
+      resolve();
+    };
+    // After the wait the caller's command fails on its own with the connection's real error.
+    const timer = setTimeout(done, waitMs);
+    connection.once('ready', done);
+  });
 }
