@@ -49,7 +49,9 @@ export class HubStream implements FanoutMember {
         return events;
       },
       sink: {
-        event: (event) => this.connection.send(event.frame, event.createdAtMs),
+        // Publish-to-write latency is measured for live events only, not for replayed history.
+        event: (event) =>
+          this.connection.send(event.frame, this.handoff.isLive ? event.createdAtMs : undefined),
         control: (frame) => {
           if (frame.event === 'gap') deps.metrics.gapSent();
           this.connection.send(Buffer.from(encodeControlFrame(frame)));

@@ -98,10 +98,13 @@ export class SessionFanout {
     );
   }
 
-  /** After a member went live: catch it up if the head moved past what its resume read. */
+  /**
+   * After a member went live: catch up every live member behind the head (the head may have moved
+   * past what the resume read, or the resume's reads revealed events whose hints were lost).
+   */
   afterResume(member: FanoutMember): void {
     member.settle();
-    if (member.handoff.isBehind(this.current.headSeq)) this.requestCatchUp(false);
+    if (this.hasLiveMemberBehind()) this.requestCatchUp(false);
   }
 
   /**

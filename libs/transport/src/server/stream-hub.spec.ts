@@ -64,6 +64,7 @@ describe(StreamHub.name, () => {
     expect(client.seqs.slice(-2)).toEqual([203, 204]);
     expect(f.metrics.resumes).toEqual(['replayed']);
     expect(f.metrics.get('replayedEvents')).toBe(150);
+    expect(f.metrics.latencies).toHaveLength(2); // live events only, not the replayed history
   });
 
   it('resumes 5,000 behind with one gap frame, no replay, then live events', async () => {

@@ -93,7 +93,7 @@ export class StreamHub {
       res.end();
       return;
     }
-    req.socket.setNoDelay(true);
+    req.socket?.setNoDelay(true);
     res.writeHead(200, SSE_HEADERS);
     if (this.draining || this.closed) {
       res.end(encodeRetry(jitterMs()));
