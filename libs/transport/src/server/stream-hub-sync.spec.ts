@@ -50,7 +50,7 @@ describe(`${StreamHub.name} live repair and sync`, () => {
     await f.publish(f.history.appendDeltas(S1, 1)); // 6 arrives: 3..5 are missing
     await Promise.all(streams.map((c) => c.waitFor((x) => x.seqs.length === 6)));
     for (const client of streams) expect(client.seqs).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(f.history.eventReads).toEqual([{ sessionId: S1, afterSeq: 2, limit: 500 }]);
+    expect(f.history.eventReads).toEqual([{ sessionId: S1, afterSeq: 2, limit: 200 }]);
     expect(f.metrics.get('hintMissed')).toBe(1);
     expect(f.metrics.get('hintRepaired')).toBe(1);
   });

@@ -86,7 +86,7 @@ describe(StreamHub.name, () => {
         historyUrl: `/v1/sessions/${S1}/events?after=2&limit=1000`,
       },
     });
-    expect(f.history.eventReads).toEqual([{ sessionId: S1, afterSeq: 5002, limit: 500 }]);
+    expect(f.history.eventReads).toEqual([{ sessionId: S1, afterSeq: 5002, limit: 200 }]);
     await f.publish(f.history.appendDeltas(S1, 1));
     await client.waitFor((c) => c.seqs.length === 1);
     expect(client.seqs).toEqual([5003]);
@@ -179,6 +179,26 @@ describe(StreamHub.name, () => {
     expect((f.broker as unknown as { channelCount: number }).channelCount).toBe(0);
     expect(f.metrics.get('streamOpened')).toBe(2);
     expect(f.metrics.get('streamClosed')).toBe(2);
+  });
+});
+
+describe(`${StreamHub.name} backlog paging`, () => {
+  it('pages through the backlog up to head, never reading past what the cap allows', async () => {
+    const f = await HubFixture.start({ pageSize: 50, maxReplayGap: 200 });
+    try {
+      const [S1] = sessionIds(1, 'p');
+      f.history.create(S1, 'ACTIVE');
+      f.history.appendDeltas(S1, 150);
+      const client = await f.openLive(S1, 2);
+      expect(client.seqs).toEqual(range(3, 152));
+      expect(f.history.eventReads.map((r) => [r.afterSeq, r.limit])).toEqual([
+        [2, 50],
+        [52, 50],
+        [102, 50],
+      ]);
+    } finally {
+      await f.stop();
+    }
   });
 });
 

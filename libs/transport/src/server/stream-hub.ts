@@ -20,7 +20,7 @@ export interface StreamHubOptions {
   maxBufferBytes: number;
   metrics?: StreamMetrics;
   log?: HubLog;
-  /** Events per history read (default 500). */
+  /** Events per history read (default 500, at most `maxReplayGap`). */
   pageSize?: number;
   /** The `retry:` sent when a stream opens (default 1000 ms). */
   retryMs?: number;
@@ -70,7 +70,8 @@ export class StreamHub {
     }
     this.metrics = options.metrics ?? NOOP_STREAM_METRICS;
     this.log = options.log ?? consoleLog;
-    this.pageSize = options.pageSize ?? 500;
+    // A read never returns more than the cap allows a resume or catch-up to deliver.
+    this.pageSize = Math.min(options.pageSize ?? 500, options.maxReplayGap);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), options.heartbeatMs).unref();
     this.syncTimer = setInterval(() => void this.syncNow(), options.syncIntervalMs).unref();
     options.broker.onResubscribe(() => {
