@@ -28,6 +28,15 @@ export async function createApiApp(
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['authorization', 'content-type', 'last-event-id'],
+      exposedHeaders: ['retry-after', 'x-request-id'],
+      maxAge: 600,
+    });
+  }
   app.use(...jsonBody(bodyLimitBytes(config.maxMessageBytes)));
   app.useGlobalFilters(new ProblemFilter());
   mountOpenApi(app);

@@ -71,6 +71,7 @@ describe(loadApiConfig.name, () => {
     ['AUTH_SECRET', 'short'],
     ['API_KEYS', 'tiny'],
     ['LOG_LEVEL', 'loud'],
+    ['CORS_ORIGINS', 'https://app.example.com/path'],
   ])('names %s when it is invalid (%p)', (name, value) => {
     expect(() => loadApiConfig({ ...base, [name]: value })).toThrow(new RegExp(`\\b${name}\\b`));
   });

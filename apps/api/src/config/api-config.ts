@@ -24,6 +24,8 @@ export interface ApiConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   production: boolean;
   agents: readonly string[];
+  /** Origins allowed by CORS (`*` for any); empty: no CORS headers (same-origin pages only). */
+  corsOrigins: string[];
 }
 
 export interface LoadApiConfigOptions {
@@ -76,6 +78,25 @@ const schema = z.object({
     .refine((value) => Buffer.byteLength(value, 'utf8') >= 32, 'must be at least 32 bytes')
     .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  CORS_ORIGINS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .refine(
+            (origin) => origin === '*' || /^https?:\/\/[^/\s]+$/.test(origin),
+            'must be * or origins like https://app.example.com (scheme and host, no path)',
+          ),
+      ),
+    )
+    .optional(),
   NODE_ENV: z.string().optional(),
 });
 
@@ -128,6 +149,7 @@ export function loadApiConfig(
     logLevel: c.LOG_LEVEL,
     production,
     agents: KNOWN_AGENTS,
+    corsOrigins: c.CORS_ORIGINS ?? [],
   };
 }
 
