@@ -23,6 +23,10 @@ function fanoutSection(s, out, lines) {
   const series = Object.values(s.systems).map((sys) => ({ label: sys.system, points: sys.steps.map((st) => [st.targetRate, st.latencyMs.p99]) }));
   writeFileSync(join(out, 'benchmarks-fanout.svg'), lineChart({ title: 'Fan-out: p99 append→client latency', xLabel: 'events/s produced (log)', yLabel: 'p99 ms', series, logX: true }));
   lines.push('![p99 latency vs rate](benchmarks-fanout.svg)', '');
+  lines.push('Ours / peer (p99 compared at the highest rate both sustained):', '');
+  lines.push(table(['peer', 'common rate/s', 'p99 ours ms', 'p99 peer ms', 'p99 ratio', 'highest sustained rate ratio'],
+    Object.entries(s.oursOverPeer).map(([peer, r]) => [s.systems[peer].system, r.commonRate, r.p99Ours, r.p99Peer, r.p99, r.sustainedRate])), '');
+  lines.push('Sessionwire\'s producer commits every event to Postgres (EventStore.append, one transaction per session per flush) before it publishes the hint, so its latency includes the commit; the peers publish straight to Redis and keep nothing. Events that fall due while a session\'s append is in flight go into its next append, as a worker\'s delta flush does.', '');
 }
 
 function resumeSection(s, out, lines) {

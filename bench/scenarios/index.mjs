@@ -10,12 +10,21 @@ import { ratio } from '../lib/stats.mjs';
 async function fanoutScenario(ctx) {
   const systems = {};
   for (const key of ['sessionwire', 'socketio', 'resumable']) systems[key] = await runFanout(key, ctx);
-  const ours = systems.sessionwire.best;
-  const vs = (peer) => ({
-    deliveredPerSec: ratio(ours?.deliveredPerSec, systems[peer].best?.deliveredPerSec),
-    p99: ratio(ours?.p99, systems[peer].best?.p99),
-    saturationRate: ratio(systems.sessionwire.saturationRate, systems[peer].saturationRate),
-  });
+  // compare at the highest rate both systems sustained, so latencies are of the same load
+  const vs = (peer) => {
+    const ours = systems.sessionwire;
+    const theirs = systems[peer];
+    const commonRate = Math.min(ours.best?.targetRate ?? 0, theirs.best?.targetRate ?? 0) || null;
+    const at = (sys) => sys.steps.find((st) => st.targetRate === commonRate);
+    return {
+      commonRate,
+      p99Ours: at(ours)?.latencyMs.p99 ?? null,
+      p99Peer: at(theirs)?.latencyMs.p99 ?? null,
+      p99: ratio(at(ours)?.latencyMs.p99, at(theirs)?.latencyMs.p99),
+      sustainedRate: ratio(ours.best?.targetRate, theirs.best?.targetRate),
+      deliveredPerSec: ratio(ours.best?.deliveredPerSec, theirs.best?.deliveredPerSec),
+    };
+  };
   return { systems, oursOverPeer: { socketio: vs('socketio'), resumable: vs('resumable') } };
 }
 
