@@ -22,6 +22,21 @@ export async function seedSessions(dbUrl, { count, events, state }) {
   return ids;
 }
 
+/**
+ * Appends `count` deltas to sessions that all hold `head` events, straight in SQL: no hint is
+ * published, so only a node that reads the log will see them.
+ */
+export async function appendSilently(dbUrl, ids, head, count) {
+  await adminQuery(
+    `with bumped as (update sessions set head_seq = head_seq + $3 where id = any($1::uuid[]) returning id)
+     insert into events (session_id, seq, type, data)
+     select b.id, g, 'message.delta', jsonb_build_object('turnId', '0193a0b0-0000-7000-8000-000000000000', 'text', 'token ' || g)
+     from bumped b cross join generate_series($2::bigint + 1, $2::bigint + $3) g`,
+    [ids, head, count],
+    dbUrl,
+  );
+}
+
 /** Committed transactions of one database so far (pg_stat_database, flushed about every second). */
 export async function xactCommit(dbName) {
   const { rows } = await adminQuery('select xact_commit::bigint as n from pg_stat_database where datname = $1', [dbName]);

@@ -18,6 +18,7 @@ export function headline(results) {
     'resume 200 behind, ours / resumable-stream (time)': s.resume?.oursOverResumable[200]?.doneMs ?? null,
     'reconnect storm: all live after ms': s.storm?.allLiveMs ?? null,
     'reconnect storm: Postgres transactions per stream': s.storm?.transactionsPerStream ?? null,
+    'reconnect storm: transactions with identical cursors / with distinct sessions': s.storm?.transactionsSharedOverDistinct ?? null,
     'append ratio, EventStore.append / pgbench (rows/s)': s.append?.ratioOffToPgbench ?? null,
   };
 }

@@ -3,18 +3,33 @@
 // Postgres transactions issued meanwhile, node B's peak RSS.
 import { closeAll, collectAll, openSpread } from '../lib/clients.mjs';
 import { rssKb } from '../lib/proc.mjs';
-import { apiMetrics, seedSessions, xactCommit } from '../lib/seed.mjs';
+import { apiMetrics, appendSilently, seedSessions, xactCommit } from '../lib/seed.mjs';
 import { sleep, startApi } from '../lib/services.mjs';
 import { ratio, round, latencySummary } from '../lib/stats.mjs';
 
 export function stormParams(quick) {
   return quick
-    ? { sessions: 20, perSession: 5, events: 20, clientProcesses: 1, timeoutMs: 20_000 }
-    : { sessions: 500, perSession: 10, events: 20, clientProcesses: 4, timeoutMs: 90_000 };
+    ? { streams: 100, perSession: 5, events: 20, behind: 10, clientProcesses: 1, timeoutMs: 20_000 }
+    : { streams: 5000, perSession: 10, events: 20, behind: 10, clientProcesses: 4, timeoutMs: 90_000 };
 }
 
+/**
+ * Runs the storm twice with the same number of streams: several streams per session with
+ * identical cursors, then one stream per session. If identical cursors share their reads, the
+ * first costs Postgres fewer transactions than the second.
+ */
 export async function stormScenario(ctx) {
   const params = stormParams(ctx.quick);
+  const shared = await storm(ctx, { ...params, sessions: params.streams / params.perSession });
+  const distinct = await storm(ctx, { ...params, sessions: params.streams, perSession: 1 });
+  return {
+    ...shared,
+    distinctSessions: distinct,
+    transactionsSharedOverDistinct: ratio(shared.postgresTransactions, distinct.postgresTransactions),
+  };
+}
+
+async function storm(ctx, params) {
   const streams = params.sessions * params.perSession;
   const ids = await seedSessions(ctx.db.url, { count: params.sessions, events: params.events, state: 'SUSPENDED' });
   const a = await startApi('api-storm-a', { databaseUrl: ctx.db.url, redisUrl: ctx.redis.url });
@@ -35,12 +50,16 @@ export async function stormScenario(ctx) {
     const q0 = await xactCommit(ctx.db.name);
     await sleep(3000);
     const quietPerSec = ((await xactCommit(ctx.db.name)) - q0) / 3;
+    // events node A never hears of (no hint, and resting sessions are not synced): every
+    // client is now behind, and node B must read the missing range for each cursor
+    await appendSilently(ctx.db.url, ids, params.events, params.behind);
     const before = await xactCommit(ctx.db.name);
     const baseKb = rssKb(b.pid);
     let peakKb = baseKb;
     const t0 = performance.now();
     await a.kill('SIGKILL');
     let live = 0;
+    let received = 0;
     const reconnectMs = [];
     while (live < streams) {
       if (performance.now() - t0 > params.timeoutMs) break;
@@ -48,6 +67,7 @@ export async function stormScenario(ctx) {
       peakKb = Math.max(peakKb, rssKb(b.pid) ?? 0);
       const got = await collectAll(clients);
       live = got.liveAfterReconnect;
+      received += got.frames;
       reconnectMs.push(...got.reconnectMs);
     }
     const allLiveMs = performance.now() - t0;
@@ -60,6 +80,8 @@ export async function stormScenario(ctx) {
       sessions: params.sessions,
       streamsPerSession: params.perSession,
       liveAgain: live,
+      eventsBehindPerStream: params.behind,
+      framesReceivedAfterKill: received,
       allLiveMs: live === streams ? Math.round(allLiveMs) : null,
       reconnectToLiveMs: latencySummary(reconnectMs),
       postgresTransactions: queries,
@@ -69,7 +91,7 @@ export async function stormScenario(ctx) {
       nodeBRssPeakMb: round(peakKb / 1024, 1),
       nodeBMetrics: metrics,
     };
-    console.log(`   storm: ${live}/${streams} live on B after ${Math.round(allLiveMs)} ms, ${queries} Postgres transactions (${result.transactionsPerStream}/stream), B peak RSS ${result.nodeBRssPeakMb} MB`);
+    console.log(`   storm (${params.perSession}/session): ${live}/${streams} live on B after ${Math.round(allLiveMs)} ms, ${queries} Postgres transactions (${result.transactionsPerStream}/stream), B peak RSS ${result.nodeBRssPeakMb} MB`);
     return result;
   } finally {
     await closeAll(clients);
