@@ -170,4 +170,15 @@ describe(RedisBroker.name, () => {
       await f.stop();
     }
   }, 20_000);
+  it('closes at once a broker whose Redis never answered, leaving no retry loop behind', async () => {
+    const { freePort } = await import('../../../../test/process');
+    const dead = new RedisBroker({
+      url: `redis://127.0.0.1:${await freePort()}`,
+      onError: () => undefined,
+    });
+    await dead.close();
+    const clients = dead as unknown as { pub: Redis; sub: Redis };
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect([clients.pub.status, clients.sub.status]).toEqual(['end', 'end']);
+  });
 });

@@ -111,7 +111,13 @@ export class RedisBroker implements Broker {
 
   async close(): Promise<void> {
     this.channels.clear();
-    await Promise.allSettled([this.pub.quit(), this.sub.quit()]);
+    // QUIT needs a live connection; one that is still (re)connecting is dropped at once, or its
+    // retry loop would keep the process alive.
+    await Promise.allSettled(
+      [this.pub, this.sub].map((client) =>
+        client.status === 'ready' ? client.quit() : Promise.resolve(client.disconnect()),
+      ),
+    );
   }
 
   /**
