@@ -3,7 +3,8 @@
 // event, and reports to the parent over IPC.
 //
 // Messages from the parent:
-//   {cmd:'open', kind:'sse'|'socketio', targets:[{url, headers?, room?}], reconnect?:{urls:[...]}, concurrency?}
+//   {cmd:'open', kind:'sse'|'socketio', targets:[{url, headers?, room?}], reconnect?:{urls:[...]},
+//    concurrency?, stampFrom?: 'content' (a stamp in the text) | 'createdAt' (the event's own)}
 //   {cmd:'collect'}  -> {type:'stats', ...}, resets the per-window counts (not liveAfterReconnect)
 //   {cmd:'close'}    -> closes everything and exits
 import { io } from 'socket.io-client';
@@ -21,6 +22,15 @@ let frames = 0;
 let heartbeats = 0;
 let liveAfterReconnect = 0;
 let reconnectMs = [];
+
+let stampFrom = 'content';
+
+/** A delta written by a real worker carries no stamp: take Postgres' createdAt (same machine clock). */
+function recordCreatedAt(frame, at) {
+  if (frame.event !== 'message.delta') return;
+  received += 1;
+  latencies.push(at - Date.parse(JSON.parse(frame.data).createdAt));
+}
 
 function record(text, at) {
   const match = STAMP.exec(text);
@@ -46,7 +56,8 @@ function openSseStream(target, reconnect, attempt = 0, lastId = undefined) {
           reconnectMs.push(at - state.since);
           state.reconnecting = false;
         }
-      } else record(frame.data, at);
+      } else if (stampFrom === 'createdAt') recordCreatedAt(frame, at);
+      else record(frame.data, at);
     },
     onClose: (by) => {
       if (by === 'client') return;
@@ -69,6 +80,7 @@ function openSseStream(target, reconnect, attempt = 0, lastId = undefined) {
 
 async function openAll(message) {
   const { kind, targets, reconnect, concurrency = 200 } = message;
+  stampFrom = message.stampFrom ?? 'content';
   let failed = 0;
   for (let i = 0; i < targets.length; i += concurrency) {
     const batch = targets.slice(i, i + concurrency).map(async (target) => {

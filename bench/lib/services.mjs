@@ -145,12 +145,14 @@ export async function startApi(name, { databaseUrl: dbUrl, redisUrl, env = {} })
   return api;
 }
 
-/** Starts a built worker (dist/apps/worker/main.js); ready once it has run for a moment. */
+/** Starts a built worker (dist/apps/worker/main.js) and waits for its `worker … ready` line. */
 export async function startWorker(name, { databaseUrl: dbUrl, redisUrl, env = {} }) {
   const worker = new Child(name, process.execPath, ['dist/apps/worker/main.js'], {
-    env: { NODE_ENV: 'test', LOG_LEVEL: 'warn', DATABASE_URL: dbUrl, REDIS_URL: redisUrl, WORKER_ID: name, ...env },
+    env: { NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: dbUrl, REDIS_URL: redisUrl, WORKER_ID: name, PORT: '', ...env },
   });
-  await sleep(1500);
-  if (!worker.running) throw new Error(`${name} exited:\n${worker.logs()}`);
+  await waitFor(`${name} ready`, () => {
+    if (!worker.running) throw new Error(`${name} exited:\n${worker.logs()}`);
+    return /worker \S+ ready/.test(worker.output.join(''));
+  }, 30_000, 100);
   return worker;
 }

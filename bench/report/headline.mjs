@@ -7,6 +7,8 @@ export function headline(results) {
     'Sessionwire delivered events/s (highest unsaturated step)': ours?.best?.deliveredPerSec ?? null,
     'Sessionwire append→client p99 ms at that step': ours?.best?.p99 ?? null,
     'Sessionwire highest sustained rate (events/s produced)': ours?.best?.targetRate ?? null,
+    'workers producing, fastest turn: delivered rows/s': s.workers?.steps.at(-1)?.deliveredPerSec ?? null,
+    'workers producing, fastest turn: createdAt→client p99 ms': s.workers?.steps.at(-1)?.latencyMs.p99 ?? null,
     'highest sustained delivered events/s, ours / Socket.IO': s.fanout?.oursOverPeer.socketio.deliveredPerSec ?? null,
     'highest sustained delivered events/s, ours / resumable-stream': s.fanout?.oursOverPeer.resumable.deliveredPerSec ?? null,
     [`p99 ms at ${s.fanout?.oursOverPeer.socketio.commonRate ?? '?'} events/s, ours / Socket.IO`]: s.fanout?.oursOverPeer.socketio.p99 ?? null,

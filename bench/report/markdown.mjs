@@ -67,6 +67,13 @@ export function writeReport(results, out) {
     fn(s[key], out, lines);
   };
   section('fanout', fanoutSection);
+  section('workers', (x, _o, l) => {
+    l.push(`${x.params.sessions} sessions × ${x.params.subscribersPerSession} subscribers over 2 API nodes, 2 workers running the demo agent's \`/stream N delayMs\` in every session at once; deltas coalesced every ${x.params.deltaFlushMs} ms. Latency is the event's \`createdAt\` (Postgres' clock, transaction start) to client receive, in ms.`, '');
+    l.push(table(['turn', 'tokens/s', 'rows/s', 'delivered rows/s', 'delivered/expected', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU % (API A, API B, worker 0, worker 1)', 'RSS MB (API A, API B, worker 0, worker 1)'],
+      x.steps.map((st) => [`/stream ${st.tokensPerTurn} ${st.delayMs}`, st.tokensPerSec, st.rowsPerSec, st.deliveredPerSec, st.deliveryRatio, st.latencyMs.p50, st.latencyMs.p95, st.latencyMs.p99,
+        ['apiA', 'apiB', 'worker0', 'worker1'].map((n) => st.processes[n]?.cpuPct ?? 'n/a').join(', '),
+        ['apiA', 'apiB', 'worker0', 'worker1'].map((n) => st.processes[n]?.rssMb ?? 'n/a').join(', ')])), '');
+  });
   section('resume', resumeSection);
   section('idle', (x, _o, l) => {
     l.push(table(['streams', 'heartbeat ms', 'RSS before MB', 'RSS with streams MB', 'bytes per stream', 'CPU % at idle', 'heartbeats received / expected', 'opened in s'],

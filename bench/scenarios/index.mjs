@@ -2,6 +2,7 @@
 // (scenario 6) run inside the fan-out and resume scenarios, on the same workload in the same run.
 import { appendScenario } from './append.mjs';
 import { runFanout } from './fanout.mjs';
+import { workerFanoutScenario } from './fanout-workers.mjs';
 import { resumeScenario } from './resume.mjs';
 import { idleScenario } from './idle.mjs';
 import { stormScenario } from './storm.mjs';
@@ -30,6 +31,7 @@ async function fanoutScenario(ctx) {
 
 export const SCENARIOS = [
   { key: 'fanout', title: '1. Fan-out across 2 nodes (with peers, scenario 6)', run: fanoutScenario },
+  { key: 'workers', title: '1b. Fan-out with real workers producing', run: workerFanoutScenario },
   { key: 'resume', title: '2. Resume cost vs gap (with peers, scenario 6)', run: resumeScenario },
   { key: 'idle', title: '3. Idle streams on one API node', run: idleScenario },
   { key: 'storm', title: '4. Reconnect storm: kill node A, all resume on node B', run: stormScenario },
