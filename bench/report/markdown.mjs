@@ -21,7 +21,7 @@ function fanoutSection(s, out, lines) {
     ), '');
   }
   const series = Object.values(s.systems).map((sys) => ({ label: sys.system, points: sys.steps.map((st) => [st.targetRate, st.latencyMs.p99]) }));
-  writeFileSync(join(out, 'benchmarks-fanout.svg'), lineChart({ title: 'Fan-out: p99 append→client latency', xLabel: 'events/s produced (log)', yLabel: 'p99 ms', series, logX: true }));
+  writeFileSync(join(out, 'benchmarks-fanout.svg'), lineChart({ title: 'Fan-out: p99 append→client latency', xLabel: 'events/s produced (log)', yLabel: 'p99 ms', series, logX: true, yCap: 500 }));
   lines.push('![p99 latency vs rate](benchmarks-fanout.svg)', '');
   lines.push('Ours / peer (p99 compared at the highest rate both sustained):', '');
   lines.push(table(['peer', 'common rate/s', 'p99 ours ms', 'p99 peer ms', 'p99 ratio', 'highest sustained rate ratio'],

@@ -7,7 +7,7 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
  * A line chart: series [{label, points:[[x, y]]}] with a log-scale x axis when `logX`.
  * Returns the SVG document as a string.
  */
-export function lineChart({ title, xLabel, yLabel, series, logX = false, width = 640, height = 360 }) {
+export function lineChart({ title, xLabel, yLabel, series, logX = false, yCap = Infinity, width = 640, height = 360 }) {
   const m = { l: 64, r: 180, t: 36, b: 48 };
   const w = width - m.l - m.r;
   const h = height - m.t - m.b;
@@ -15,9 +15,10 @@ export function lineChart({ title, xLabel, yLabel, series, logX = false, width =
   const fx = (x) => (logX ? Math.log10(x) : x);
   const xs = all.map(([x]) => fx(x));
   const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
-  const yMax = Math.max(...all.map(([, y]) => y)) * 1.1 || 1;
+  // values above `yCap` are drawn at the cap as open circles labelled with their value
+  const yMax = Math.min(Math.max(...all.map(([, y]) => y)) * 1.1, yCap) || 1;
   const px = (x) => m.l + (x1 === x0 ? w / 2 : ((fx(x) - x0) / (x1 - x0)) * w);
-  const py = (y) => m.t + h - (y / yMax) * h;
+  const py = (y) => m.t + h - (Math.min(y, yMax) / yMax) * h;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
@@ -39,7 +40,14 @@ export function lineChart({ title, xLabel, yLabel, series, logX = false, width =
     const pts = s.points.filter(([, y]) => y !== null && y !== undefined);
     if (pts.length) {
       parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}"/>`);
-      for (const [x, y] of pts) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${color}"/>`);
+      for (const [x, y] of pts) {
+        if (y <= yMax) {
+          parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${color}"/>`);
+          continue;
+        }
+        parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="4" fill="white" stroke="${color}" stroke-width="2"/>`);
+        parts.push(`<text x="${px(x).toFixed(1)}" y="${(py(y) - 8).toFixed(1)}" text-anchor="middle" fill="${color}">${+y.toPrecision(3)}</text>`);
+      }
     }
     parts.push(`<rect x="${m.l + w + 16}" y="${m.t + i * 20}" width="12" height="12" fill="${color}"/>`);
     parts.push(`<text x="${m.l + w + 34}" y="${m.t + i * 20 + 10}">${esc(s.label)}</text>`);

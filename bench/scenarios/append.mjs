@@ -2,9 +2,6 @@
 // row per token) and on (a fast agent's tokens gathered for DELTA_FLUSH_MS = 25 into one row),
 // against the machine's ceiling: the same row shape (lock the session row, bump head_seq, insert
 // one event) written by pgbench with a custom script, same concurrency, same run.
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Producer } from '../lib/producer.mjs';
 import { adminQuery, Child } from '../lib/services.mjs';
 import { ratio } from '../lib/stats.mjs';
@@ -17,25 +14,15 @@ async function pgbench(db, { concurrency, seconds }) {
     [ids],
     db.url,
   );
-  const script = `
-BEGIN;
-UPDATE sessions SET head_seq = head_seq + 1, updated_at = now()
-  WHERE id = ('00000000-0000-4000-8000-' || lpad(:client_id::text, 12, '0'))::uuid RETURNING head_seq \\gset
-INSERT INTO events (session_id, seq, type, data)
-  VALUES (('00000000-0000-4000-8000-' || lpad(:client_id::text, 12, '0'))::uuid, :head_seq, 'message.delta',
-          '{"turnId":"0193a0b0-0000-7000-8000-000000000000","text":"t0 "}');
-COMMIT;
-`.replace(/\n  /g, ' ');
-  const file = join(tmpdir(), `sw-bench-append-${process.pid}.sql`);
-  writeFileSync(file, script);
+  const file = 'bench/pgbench-append.sql';
   const url = new URL(db.url);
   const args = ['-n', '-f', file, '-c', String(concurrency), '-j', '2', '-T', String(seconds), '-h', url.hostname, '-p', url.port || '5432', '-U', url.username || 'postgres', db.name];
-  const run = new Child('pgbench', 'pgbench', args);
+  const run = new Child('pgbench', 'pgbench', args); // cwd: the repository root
   const { code } = await run.exited;
   const out = run.logs();
   if (code !== 0) throw new Error(`pgbench failed (${code}): ${out}`);
   const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1]);
-  return { tps: Math.round(tps), command: `pgbench ${args.join(' ')}`, script };
+  return { tps: Math.round(tps), command: `pgbench ${args.join(' ')}` };
 }
 
 export async function appendScenario(ctx) {
