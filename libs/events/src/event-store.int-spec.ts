@@ -3,7 +3,12 @@ import { Pool } from 'pg';
 import { SESSION_STATES, TRANSITIONS, type SessionState } from '@sessionwire/transport/protocol';
 import { createTestDatabase, type TestDatabase } from '../../../test/database';
 import { connectPostgres } from './database';
-import { IdempotencyConflictError, IllegalTransitionError, SessionEndedError } from './errors';
+import {
+  IdempotencyConflictError,
+  IllegalTransitionError,
+  SessionEndedError,
+  SessionNotFoundError,
+} from './errors';
 import { EventStore } from './event-store';
 import { sessions } from './schema';
 import { eq } from 'drizzle-orm';
@@ -128,6 +133,27 @@ describe(EventStore.name, () => {
     await expect(
       store.appendUserMessage(session.id, { clientMessageId: 'y', content: 'hi' }),
     ).rejects.toBeInstanceOf(SessionEndedError);
+  });
+
+  it('returns appended events as stored, and refuses unknown or ended sessions by name', async () => {
+    const session = await newSession();
+    const appended = await store.append(session.id, [
+      delta('t', 'a'),
+      { type: 'tool.call', data: { turnId: 't', callId: 'c', name: 'x', input: { q: [1] } } },
+    ]);
+    expect(appended).toEqual(await store.getEventsAfter(session.id, 1, 10));
+    expect(appended.map((e) => [e.seq, e.type])).toEqual([
+      [2, 'message.delta'],
+      [3, 'tool.call'],
+    ]);
+    await expect(store.append(randomUUID(), [delta('t', 'x')])).rejects.toBeInstanceOf(
+      SessionNotFoundError,
+    );
+    await db.leases.end(session.id);
+    await expect(store.append(session.id, [delta('t', 'x')])).rejects.toBeInstanceOf(
+      SessionEndedError,
+    );
+    expect(await store.getHeadSeq(session.id)).toBe(4);
   });
 
   describe('transitions', () => {
