@@ -34,6 +34,11 @@ export class StreamHubService implements OnApplicationShutdown {
     return this.hub.openStreams;
   }
 
+  /** The session's head for a stream from `cursor`; undefined when the session does not exist. */
+  resolveHead(sessionId: string, cursor: number): Promise<SessionHead | undefined> {
+    return this.hub.resolveHead(sessionId, cursor);
+  }
+
   serve(
     req: IncomingMessage,
     res: ServerResponse,

@@ -1,6 +1,6 @@
 import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { EventStore, SessionNotFoundError } from '@sessionwire/events';
+import { SessionNotFoundError } from '@sessionwire/events';
 import type { Request, Response } from 'express';
 import { RequireAccess } from '../auth/access.decorator';
 import { SessionId } from '../common/session-id.param';
@@ -23,7 +23,6 @@ const SSE_CONTENT = {
 @Controller('v1/sessions')
 export class StreamsController {
   constructor(
-    private readonly store: EventStore,
     private readonly hub: StreamHubService,
     private readonly lifecycle: LifecycleService,
   ) {}
@@ -59,7 +58,7 @@ export class StreamsController {
       });
     }
     const cursor = streamCursor(lastEventId, after);
-    const head = (await this.store.getHeads([sessionId])).get(sessionId);
+    const head = await this.hub.resolveHead(sessionId, cursor);
     if (!head) throw new SessionNotFoundError(sessionId);
     await this.hub.serve(req, res, { sessionId, cursor, head });
   }

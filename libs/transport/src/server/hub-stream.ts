@@ -1,6 +1,4 @@
 import { encodeControlFrame } from '../protocol';
-import { encodeEvent } from './encoded-event';
-import type { HistoryReader } from './history';
 import { ResumeHandoff } from './resume-handoff';
 import type { FanoutMember, SessionFanout } from './session-fanout';
 import { SseConnection, type FlushScheduler } from './sse-connection';
@@ -8,7 +6,6 @@ import type { StreamMetrics } from './stream-metrics';
 import type { ServerResponse } from 'node:http';
 
 export interface HubStreamDeps {
-  history: HistoryReader;
   metrics: StreamMetrics;
   scheduler: FlushScheduler;
   maxReplayGap: number;
@@ -41,13 +38,8 @@ export class HubStream implements FanoutMember {
       maxReplayGap: deps.maxReplayGap,
       pageSize: deps.pageSize,
       head: () => fanout.head,
-      read: async (afterSeq, limit) => {
-        const events = (await deps.history.getEventsAfter(sessionId, afterSeq, limit)).map(
-          encodeEvent,
-        );
-        fanout.noteEvents(events);
-        return events;
-      },
+      // Shared with the session's other streams: tail cache, then one query per identical read.
+      read: (afterSeq, limit) => fanout.read(afterSeq, limit),
       sink: {
         // Publish-to-write latency is measured for live events only, not for replayed history.
         event: (event) =>

@@ -9,3 +9,5 @@ export * from './sse-connection';
 export * from './session-fanout';
 export * from './hub-stream';
 export * from './stream-hub';
+export * from './tail-cache';
+export * from './head-loader';

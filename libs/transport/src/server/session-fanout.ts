@@ -1,9 +1,10 @@
-import { encodeControlFrame, shouldSync, type SessionState, type StoredEvent } from '../protocol';
+import { encodeControlFrame, shouldSync, type SessionState } from '../protocol';
 import { sessionChannel, type Broker, type SessionHint, type Unsubscribe } from './broker';
 import { encodeEvent, type EncodedEvent } from './encoded-event';
 import type { HistoryReader, SessionHead } from './history';
 import type { ResumeHandoff } from './resume-handoff';
 import type { StreamMetrics } from './stream-metrics';
+import { TailCache } from './tail-cache';
 
 export interface HubLog {
   warn(obj: object, msg: string): void;
@@ -17,6 +18,8 @@ export interface FanoutDeps {
   log: HubLog;
   maxReplayGap: number;
   pageSize: number;
+  /** Byte bound of the session's tail cache (its count bound is `pageSize`). */
+  tailCacheBytes: number;
 }
 
 /** A local stream of a session, as the fan-out sees it. */
@@ -32,6 +35,10 @@ export interface FanoutMember {
  * All local streams of one session: one broker subscription, one known head, and at most one
  * history read in flight for live streams that fell behind (a missed hint or a sync round), shared
  * by all of them. Each event received or read here is encoded once for every stream.
+ *
+ * Reads are shared too: {@link read} serves from a {@link TailCache} of the session's recent events
+ * (fed by every hint and read seen here) when it can answer exactly as the log would up to the
+ * known head, and identical reads in flight share one query.
  */
 export class SessionFanout {
   readonly members = new Set<FanoutMember>();
@@ -45,6 +52,9 @@ export class SessionFanout {
   private reading: Promise<void> | undefined;
   private readAgain = false;
   private repairingMiss = false;
+  private subscribed = false;
+  private readonly cache: TailCache;
+  private readonly reads = new Map<string, Promise<readonly EncodedEvent[]>>();
 
   constructor(
     readonly sessionId: string,
@@ -57,7 +67,20 @@ export class SessionFanout {
     this.subscription = deps.broker.subscribe(sessionChannel(sessionId), (payload) =>
       this.onHint(payload),
     );
-    this.ready = this.subscription.then(() => undefined);
+    this.ready = this.subscription.then(() => {
+      this.subscribed = true;
+    });
+    this.cache = new TailCache({ maxEvents: deps.pageSize, maxBytes: deps.tailCacheBytes });
+  }
+
+  /** True once the session's channel is subscribed: from then on the head learns from hints. */
+  get isReady(): boolean {
+    return this.subscribed;
+  }
+
+  /** Events and frame bytes held in the tail cache. */
+  get cached(): { events: number; bytes: number } {
+    return { events: this.cache.size, bytes: this.cache.bytes };
   }
 
   get head(): SessionHead {
@@ -88,6 +111,35 @@ export class SessionFanout {
         this.stateSeq = event.seq;
       }
     }
+  }
+
+  /**
+   * Up to `limit` events with `seq > afterSeq`, ascending and gap-free, as `getEventsAfter` would
+   * return them. Served from the tail cache when it holds `afterSeq + 1` onwards and either `limit`
+   * events or everything up to the known head (so a short page still means "nothing more up to the
+   * head", as from the log); otherwise read from the log, one query per distinct `(afterSeq, limit)`
+   * in flight, and the page feeds the cache and the known head.
+   */
+  read(afterSeq: number, limit: number): Promise<readonly EncodedEvent[]> {
+    const cached = this.cache.slice(afterSeq, limit);
+    if (cached && (cached.length === limit || (this.cache.to ?? 0) >= this.current.headSeq)) {
+      return Promise.resolve(cached);
+    }
+    const key = `${afterSeq}:${limit}`;
+    let pending = this.reads.get(key);
+    if (!pending) {
+      pending = this.deps.history
+        .getEventsAfter(this.sessionId, afterSeq, limit)
+        .then((page) => {
+          const events = page.map(encodeEvent);
+          this.noteEvents(events);
+          this.cache.addRead(events);
+          return events;
+        })
+        .finally(() => this.reads.delete(key));
+      this.reads.set(key, pending);
+    }
+    return pending;
   }
 
   /** One frame for all members, encoded once. */
@@ -153,6 +205,7 @@ export class SessionFanout {
     }
     const events = Array.isArray(hint.events) ? hint.events.map(encodeEvent) : [];
     if (hint.headSeq > this.current.headSeq) this.current.headSeq = hint.headSeq;
+    this.cache.addHinted(events);
     this.deliver(events);
     if (this.hasLiveMemberBehind()) {
       const missed = events.length > 0 && !this.reading;
@@ -197,7 +250,7 @@ export class SessionFanout {
 
   /** Brings every live member to the head with shared reads; past the cap a member gets a gap. */
   private async catchUp(): Promise<void> {
-    const { history, maxReplayGap, pageSize } = this.deps;
+    const { maxReplayGap, pageSize } = this.deps;
     do {
       this.readAgain = false;
       const target = this.current.headSeq;
@@ -213,8 +266,8 @@ export class SessionFanout {
         }
       }
       while (from < target && this.members.size > 0) {
-        const page: StoredEvent[] = await history.getEventsAfter(this.sessionId, from, pageSize);
-        this.deliver(page.map(encodeEvent));
+        const page = await this.read(from, pageSize);
+        this.deliver(page);
         if (page.length < pageSize) break;
         from = page[page.length - 1].seq;
       }

@@ -18,7 +18,7 @@ describe(`${StreamHub.name} flow control and shutdown`, () => {
     f.history.create(S1, 'ACTIVE');
     const healthy = await f.openLive(S1);
     const stuck = f.open(S1, undefined, {}, { read: false });
-    await waitUntil(() => f.hub.openStreams === 2 && f.history.eventReads.length === 2);
+    await waitUntil(() => f.hub.openStreams === 2 && f.metrics.resumes.length === 2);
     let maxUnsent = 0;
     const write = ServerResponse.prototype.write;
     const spy = jest.spyOn(ServerResponse.prototype, 'write').mockImplementation(function (

@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeRetry } from '../protocol';
 import type { Broker } from './broker';
+import { HeadLoader } from './head-loader';
 import type { HistoryReader, SessionHead } from './history';
 import { HubStream } from './hub-stream';
 import { SessionFanout, type HubLog } from './session-fanout';
+import { DEFAULT_TAIL_CACHE_BYTES } from './tail-cache';
 import { FlushScheduler, SSE_HEADERS } from './sse-connection';
 import { NOOP_STREAM_METRICS, type StreamMetrics } from './stream-metrics';
 
@@ -24,6 +26,8 @@ export interface StreamHubOptions {
   pageSize?: number;
   /** The `retry:` sent when a stream opens (default 1000 ms). */
   retryMs?: number;
+  /** Byte bound of each session's tail cache of recent events (default 256 KiB). */
+  tailCacheBytes?: number;
 }
 
 export interface ServeParams {
@@ -52,6 +56,7 @@ export class StreamHub {
   private readonly metrics: StreamMetrics;
   private readonly log: HubLog;
   private readonly pageSize: number;
+  private readonly heads: HeadLoader;
   private readonly heartbeatTimer: NodeJS.Timeout;
   private readonly syncTimer: NodeJS.Timeout;
   private round: Promise<void> | undefined;
@@ -72,6 +77,7 @@ export class StreamHub {
     this.log = options.log ?? consoleLog;
     // A read never returns more than the cap allows a resume or catch-up to deliver.
     this.pageSize = Math.min(options.pageSize ?? 500, options.maxReplayGap);
+    this.heads = new HeadLoader(options.history);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), options.heartbeatMs).unref();
     this.syncTimer = setInterval(() => void this.syncNow(), options.syncIntervalMs).unref();
     options.broker.onResubscribe(() => {
@@ -84,8 +90,23 @@ export class StreamHub {
   }
 
   /**
+   * The head to serve a stream of the session from `cursor`, or undefined when the session does not
+   * exist (404). When this node already follows the session (its subscription is up) and the
+   * cursor is not above the head it knows, that head is returned without a query: it can only lag
+   * the log, never lead it, so a decision on it stays sound (a gap announced on it is real and the
+   * stream catches up after it; ENDED is final). Otherwise the head comes from one batched
+   * `getHeads` shared with the lookups waiting alongside it.
+   */
+  resolveHead(sessionId: string, cursor: number): Promise<SessionHead | undefined> {
+    const fanout = this.fanouts.get(sessionId);
+    if (fanout?.isReady && cursor <= fanout.head.headSeq)
+      return Promise.resolve({ ...fanout.head });
+    return this.heads.load(sessionId);
+  }
+
+  /**
    * Serves one SSE request on a raw Node response. The caller has already looked the session up
-   * (404) and authenticated. `head` is the session's head at lookup. Resolves when the stream closes.
+   * (404, see {@link resolveHead}) and authenticated. `head` is the session's head at lookup. Resolves when the stream closes.
    */
   async serve(req: IncomingMessage, res: ServerResponse, params: ServeParams): Promise<void> {
     const { sessionId, cursor, head } = params;
@@ -104,7 +125,6 @@ export class StreamHub {
     this.metrics.streamOpened();
     const fanout = this.fanoutFor(sessionId, head);
     const stream = new HubStream(fanout, res, cursor, {
-      history: this.options.history,
       metrics: this.metrics,
       scheduler: this.scheduler,
       maxReplayGap: this.options.maxReplayGap,
@@ -194,6 +214,7 @@ export class StreamHub {
       log: this.log,
       maxReplayGap: this.options.maxReplayGap,
       pageSize: this.pageSize,
+      tailCacheBytes: this.options.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES,
     });
     this.fanouts.set(sessionId, fanout);
     return fanout;

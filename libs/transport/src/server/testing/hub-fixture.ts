@@ -41,12 +41,19 @@ export class HubFixture {
     });
   }
 
+  /**
+   * Starts a hub. With `headsFromHub`, each request's head comes from `hub.resolveHead` (as in the
+   * API); otherwise straight from the fake log, outside the recorded calls.
+   */
   static async start(
     options: Partial<StreamHubOptions> = {},
     broker: Broker = new MemoryBroker(),
+    { headsFromHub = false }: { headsFromHub?: boolean } = {},
   ): Promise<HubFixture> {
     const fixture = new HubFixture(broker, options);
-    fixture.server = await startHubServer(fixture.hub, (id) => fixture.history.head(id));
+    fixture.server = await startHubServer(fixture.hub, (id, cursor) =>
+      headsFromHub ? fixture.hub.resolveHead(id, cursor) : fixture.history.head(id),
+    );
     return fixture;
   }
 

@@ -17,10 +17,13 @@ export interface HubServer {
   close(): Promise<void>;
 }
 
-/** Serves `hub` with the head from `lookup` (as the API's stream controller does after its 404 check). */
+/**
+ * Serves `hub` with the head from `lookup` (as the API's stream controller does after its 404
+ * check): an unknown session (undefined) gets 404.
+ */
 export async function startHubServer(
   hub: StreamHub,
-  lookup: (sessionId: string) => SessionHead,
+  lookup: (sessionId: string, cursor: number) => SessionHead | Promise<SessionHead | undefined>,
 ): Promise<HubServer> {
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -29,7 +32,10 @@ export async function startHubServer(
     const cursor = Number(
       typeof lastEventId === 'string' ? lastEventId : (url.searchParams.get('after') ?? 0),
     );
-    void hub.serve(req, res, { sessionId, cursor, head: lookup(sessionId) });
+    void Promise.resolve(lookup(sessionId, cursor)).then((head) => {
+      if (head) return hub.serve(req, res, { sessionId, cursor, head });
+      res.writeHead(404).end();
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
