@@ -78,11 +78,6 @@ export class SessionFanout {
     return this.subscribed;
   }
 
-  /** Events and frame bytes held in the tail cache. */
-  get cached(): { events: number; bytes: number } {
-    return { events: this.cache.size, bytes: this.cache.bytes };
-  }
-
   get head(): SessionHead {
     return this.current;
   }
