@@ -11,10 +11,14 @@ function fanoutSection(s, out, lines) {
   lines.push(`Workload: ${s.systems.sessionwire.params.sessions} sessions × ${s.systems.sessionwire.params.subscribersPerSession} subscribers (${s.systems.sessionwire.params.streams} streams, half on each of 2 nodes); a producer process stamps its clock into each event; the rate steps up every ${s.systems.sessionwire.params.stepMs / 1000} s until the producer falls behind, an event is lost, or p99 passes 250 ms.`, '');
   for (const sys of Object.values(s.systems)) {
     lines.push(`**${sys.system}** (saturates at ${fmt(sys.saturationRate)} events/s produced${sys.saturatedBy ? `, limited by ${sys.saturatedBy}` : ''})`, '');
+    const commits = sys.steps.some((st) => st.appendTransactions !== undefined);
+    const stepSeconds = sys.params.stepMs / 1000;
     lines.push(table(
-      ['target/s', 'produced/s', 'delivered/s', 'delivered/expected', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU % (node A, node B, producer, redis)', 'RSS MB (A, B)'],
+      ['target/s', 'produced/s', ...(commits ? ['commits/s'] : []), 'delivered/s', 'delivered/expected', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU % (node A, node B, producer, redis)', 'RSS MB (A, B)'],
       sys.steps.map((st) => [
-        st.targetRate, st.producedPerSec, st.deliveredPerSec, st.deliveryRatio, st.latencyMs.p50, st.latencyMs.p95, st.latencyMs.p99,
+        st.targetRate, st.producedPerSec,
+        ...(commits ? [Math.round(st.appendTransactions / stepSeconds)] : []),
+        st.deliveredPerSec, st.deliveryRatio, st.latencyMs.p50, st.latencyMs.p95, st.latencyMs.p99,
         ['nodeA', 'nodeB', 'producer', 'redis'].map((n) => st.processes[n]?.cpuPct ?? 'n/a').join(', '),
         ['nodeA', 'nodeB'].map((n) => st.processes[n]?.rssMb ?? 'n/a').join(', '),
       ]),
@@ -26,7 +30,7 @@ function fanoutSection(s, out, lines) {
   lines.push('Ours / peer (p99 compared at the highest rate both sustained):', '');
   lines.push(table(['peer', 'common rate/s', 'p99 ours ms', 'p99 peer ms', 'p99 ratio', 'highest sustained rate ratio'],
     Object.entries(s.oursOverPeer).map(([peer, r]) => [s.systems[peer].system, r.commonRate, r.p99Ours, r.p99Peer, r.p99, r.sustainedRate])), '');
-  lines.push('Sessionwire\'s producer commits every event to Postgres (EventStore.append, one transaction per session per flush) before it publishes the hint, so its latency includes the commit; the peers publish straight to Redis and keep nothing. Events that fall due while a session\'s append is in flight go into its next append, as a worker\'s delta flush does.', '');
+  lines.push('Sessionwire\'s producer commits every event to Postgres (EventStore.append, one transaction per session per flush) before it publishes the hint, so its latency includes the commit; the peers publish straight to Redis and keep nothing. Events that fall due while a session\'s append is in flight go into its next append, as a worker\'s delta flush does. Where the latency goes: while the producer can commit one transaction per event (commits/s equal to produced/s), p50 stays at a few ms; once its commits level off (about 2,000 per second for 50 sessions on this fully loaded 2-core machine, where the same commits alone reach a p50 of about 2 ms at 2,000/s), events wait for their session\'s commit in flight and go out in the next one: nothing is lost or delayed beyond one commit cycle, and that cycle is the p50. The API nodes stay near 20 % CPU throughout. Real workers coalesce deltas every 25 ms, so a running turn needs at most 40 commits per second (section 1b).', '');
 }
 
 function resumeSection(s, out, lines) {
