@@ -42,7 +42,11 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'draining');
+    log.info({ signal, drainMs: config.drainMs }, 'draining');
+    setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.drainMs + 15_000).unref();
     try {
       await worker.drain();
       await app.close();
