@@ -17,17 +17,8 @@ import {
   StaleLeaseError,
 } from './errors';
 import { events, sessions, type EventRow, type SessionRow } from './schema';
+import { appendRowNeutral, isRowNeutral } from './row-neutral-append';
 import { applyEvents } from './session-effects';
-
-/** Event types that change nothing in the session row but its head (see `applyEvents`). */
-const ROW_NEUTRAL_TYPES: ReadonlySet<string> = new Set([
-  'message.delta',
-  'tool.call',
-  'tool.result',
-  'message.completed',
-  'error',
-  'interrupt.requested',
-]);
 
 /** A transaction or the database itself: anything that runs queries. */
 export type Executor = Parameters<Parameters<Database['transaction']>[0]>[0] | Database;
@@ -135,8 +126,8 @@ export class EventStore {
       }
     }
     if (newEvents.length === 0) return [];
-    if (newEvents.every((event) => ROW_NEUTRAL_TYPES.has(event.type))) {
-      const appended = await this.appendRowNeutral(sessionId, newEvents, options.leaseEpoch);
+    if (isRowNeutral(newEvents)) {
+      const appended = await appendRowNeutral(this.db, sessionId, newEvents, options.leaseEpoch);
       if (appended) return appended;
       // Refused (unknown, ended or fenced): the full path below names the reason.
     }
@@ -144,57 +135,6 @@ export class EventStore {
       const row = await this.lockLive(tx, sessionId, options.leaseEpoch);
       return this.insertEvents(tx, row, newEvents);
     });
-  }
-
-  /**
-   * The hot path (deltas, tool calls, errors): events that change nothing in the session row but
-   * its head. One statement, so one round trip: the UPDATE takes the row lock and bumps the head,
-   * the INSERT in the same statement writes the events under it, and autocommit ends both, so
-   * seqs stay gap-free and commit in order exactly as on the full path. Returns undefined when the
-   * session is unknown, ENDED or held under another epoch (nothing is written).
-   */
-  private async appendRowNeutral(
-    sessionId: string,
-    newEvents: NewEvent[],
-    leaseEpoch: number | undefined,
-  ): Promise<StoredEvent[] | undefined> {
-    const count = newEvents.length;
-    const payload = JSON.stringify(newEvents.map((e) => ({ type: e.type, data: e.data })));
-    const epoch = leaseEpoch ?? null;
-    const result = await this.db.execute<{
-      seq: string | number;
-      type: string;
-      data: unknown;
-      created_at: Date | string;
-    }>(sql`
-      with s as (
-        update ${sessions} set head_seq = head_seq + ${count}, updated_at = now()
-        where id = ${sessionId} and state <> 'ENDED'
-          and (${epoch}::int is null or lease_epoch = ${epoch}::int)
-        returning head_seq
-      )
-      insert into ${events} (session_id, seq, type, data)
-      select ${sessionId}::uuid, s.head_seq - ${count} + e.ord, e.value->>'type', e.value->'data'
-      from s, jsonb_array_elements(${payload}::jsonb) with ordinality as e(value, ord)
-      returning seq, type, data, created_at`);
-    const rows = (
-      result as unknown as {
-        rows: { seq: string | number; type: string; data: unknown; created_at: Date | string }[];
-      }
-    ).rows;
-    if (rows.length === 0) return undefined;
-    return rows
-      .map(
-        (row) =>
-          ({
-            sessionId,
-            seq: Number(row.seq),
-            type: row.type,
-            data: row.data,
-            createdAt: new Date(row.created_at).toISOString(),
-          }) as StoredEvent,
-      )
-      .sort((a, b) => a.seq - b.seq);
   }
 
   /**
