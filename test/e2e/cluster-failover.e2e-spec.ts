@@ -1,21 +1,10 @@
 import { LocalCluster } from '../cluster';
 import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
 import { sleep, waitFor } from '../process';
-import { ReconnectingSseClient } from './cluster-sse-client';
+import { FaultClient, post } from './fault-support';
 
 const SESSIONS = 5;
 const CLIENTS = 20;
-
-async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (response.status >= 300) throw new Error(`POST ${url} → ${response.status}: ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
 
 describe(`${LocalCluster.name} failover`, () => {
   let db: TestDatabase;
@@ -52,11 +41,9 @@ describe(`${LocalCluster.name} failover`, () => {
     for (let i = 0; i < SESSIONS; i++) {
       sessionIds.push((await post(`${c.url}/v1/sessions`, {})).id as string);
     }
-    const clients = Array.from(
-      { length: CLIENTS },
-      (_, i) => new ReconnectingSseClient(c.url, sessionIds[i % SESSIONS]),
+    const clients = Array.from({ length: CLIENTS }, (_, i) =>
+      new FaultClient(c.url, sessionIds[i % SESSIONS]).start(),
     );
-    const runs = clients.map((client) => client.run());
     await waitFor('every client to connect', () => clients.every((cl) => cl.connections > 0));
     const before = c.balancer.served.get(c.apiUrls[0]) ?? 0;
     expect(before).toBeGreaterThan(0);
@@ -88,15 +75,13 @@ describe(`${LocalCluster.name} failover`, () => {
       200,
     );
     for (const id of sessionIds) await post(`${c.url}/v1/sessions/${id}/end`, {});
-    const giveUp = setTimeout(() => clients.forEach((cl) => cl.stop()), 30_000);
-    await Promise.all(runs);
-    clearTimeout(giveUp);
+    await Promise.all(clients.map((cl) => cl.finished(30_000)));
     expect(clients.filter((cl) => !cl.ended).map((cl) => cl.interruptions)).toEqual([]);
 
     for (const client of clients) {
       const log = await db.store.getEventsAfter(client.sessionId, 0, 10_000);
       expect(log.at(-1)?.type).toBe('session.state');
-      expect({ session: client.sessionId, seqs: client.seqs }).toEqual({
+      expect({ session: client.sessionId, seqs: client.events.map((e) => e.seq) }).toEqual({
         session: client.sessionId,
         seqs: log.map((e) => e.seq),
       });
