@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { StoredEvent } from '@sessionwire/transport/protocol';
-import { publishEvents, RedisBroker, WORK_CHANNEL } from '@sessionwire/transport/server';
+import { RedisBroker } from '@sessionwire/transport/server';
+import { postAsApi } from '../api-side';
 import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
 import { freePort, ManagedProcess, waitFor } from '../process';
+import { workerProcess } from './worker-processes';
 
 const LEASE_MS = 2000;
 
@@ -28,21 +30,7 @@ describe('worker processes', () => {
   });
 
   async function startWorker(name: string, env: Record<string, string> = {}) {
-    const worker = new ManagedProcess({
-      name,
-      entry: 'dist/apps/worker/main.js',
-      env: {
-        DATABASE_URL: db.url,
-        REDIS_URL: testRedisUrl(),
-        REDIS_PREFIX: prefix,
-        WORKER_ID: name,
-        LEASE_MS: String(LEASE_MS),
-        WORKER_POLL_MS: '200',
-        LOG_LEVEL: 'info',
-        ...env,
-      },
-      readyLine: /worker \S+ ready/,
-    });
+    const worker = workerProcess(db, prefix, name, { LEASE_MS: String(LEASE_MS), ...env });
     processes.push(worker);
     return worker.start();
   }
@@ -51,15 +39,7 @@ describe('worker processes', () => {
     return (await db.store.createSession({ id: randomUUID(), agent: 'demo' })).id;
   }
 
-  async function send(sessionId: string, content: string) {
-    const { event } = await db.store.appendUserMessage(sessionId, {
-      clientMessageId: randomUUID(),
-      content,
-    });
-    await publishEvents(api, [event]);
-    await api.publish(WORK_CHANNEL, JSON.stringify({ kind: 'input', sessionId }));
-    return event.seq;
-  }
+  const send = (sessionId: string, content: string) => postAsApi(db.store, api, sessionId, content);
 
   const events = (id: string) => db.store.getEventsAfter(id, 0, 10_000);
   const of = (list: StoredEvent[], type: StoredEvent['type']) =>

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, isNotNull } from 'drizzle-orm';
 import { sessions } from '@sessionwire/events';
 import type { StoredEvent } from '@sessionwire/transport/protocol';
-import { publishEvents, RedisBroker, WORK_CHANNEL } from '@sessionwire/transport/server';
+import { RedisBroker } from '@sessionwire/transport/server';
+import { postAsApi } from '../api-side';
 import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
 import { ManagedProcess, sleep, waitFor } from '../process';
+import { workerProcess } from './worker-processes';
 
 const SESSIONS = 100;
 
@@ -27,33 +29,12 @@ describe('a fleet of worker processes', () => {
   });
 
   function startWorker(name: string) {
-    const worker = new ManagedProcess({
-      name,
-      entry: 'dist/apps/worker/main.js',
-      env: {
-        DATABASE_URL: db.url,
-        REDIS_URL: testRedisUrl(),
-        REDIS_PREFIX: prefix,
-        WORKER_ID: name,
-        LEASE_MS: '2000',
-        WORKER_POLL_MS: '200',
-        LOG_LEVEL: 'info',
-      },
-      readyLine: /worker \S+ ready/,
-    });
+    const worker = workerProcess(db, prefix, name);
     workers.push(worker);
     return worker.start();
   }
 
-  async function send(sessionId: string, content: string) {
-    const { event } = await db.store.appendUserMessage(sessionId, {
-      clientMessageId: randomUUID(),
-      content,
-    });
-    await publishEvents(api, [event]);
-    await api.publish(WORK_CHANNEL, JSON.stringify({ kind: 'input', sessionId }));
-    return event.seq;
-  }
+  const send = (sessionId: string, content: string) => postAsApi(db.store, api, sessionId, content);
 
   it('answers every message exactly once while one of two workers is SIGKILLed', async () => {
     const [a] = await Promise.all([startWorker('fleet-a'), startWorker('fleet-b')]);

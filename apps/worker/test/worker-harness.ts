@@ -2,18 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import { connectPostgres, type DatabaseHandle } from '@sessionwire/events';
 import type { StoredEvent } from '@sessionwire/transport/protocol';
-import {
-  publishEvents,
-  RedisBroker,
-  WORK_CHANNEL,
-  type WorkHint,
-} from '@sessionwire/transport/server';
+import { publishEvents, RedisBroker, type WorkHint } from '@sessionwire/transport/server';
 import {
   createTestDatabase,
   testRedisPrefix,
   testRedisUrl,
   type TestDatabase,
 } from '../../../test/database';
+import { hintWorkers, postAsApi } from '../../../test/api-side';
 import { waitFor } from '../../../test/process';
 import { createWorker, type WorkerOptions } from '../src/bootstrap';
 import { loadWorkerConfig, type WorkerConfig } from '../src/config/worker-config';
@@ -91,14 +87,8 @@ export class WorkerHarness {
   }
 
   /** As the API does: append the message, publish it, then hint the workers. */
-  async send(sessionId: string, content: string, clientMessageId = randomUUID()): Promise<number> {
-    const { event } = await this.db.store.appendUserMessage(sessionId, {
-      clientMessageId,
-      content,
-    });
-    await publishEvents(this.api, [event]);
-    await this.hint({ kind: 'input', sessionId });
-    return event.seq;
+  send(sessionId: string, content: string, clientMessageId = randomUUID()): Promise<number> {
+    return postAsApi(this.db.store, this.api, sessionId, content, clientMessageId);
   }
 
   async interrupt(sessionId: string): Promise<string | null> {
@@ -114,8 +104,8 @@ export class WorkerHarness {
     await this.hint({ kind: 'end', sessionId });
   }
 
-  async hint(hint: WorkHint): Promise<void> {
-    await this.api.publish(WORK_CHANNEL, JSON.stringify(hint));
+  hint(hint: WorkHint): Promise<void> {
+    return hintWorkers(this.api, hint);
   }
 
   async events(sessionId: string): Promise<StoredEvent[]> {
