@@ -54,7 +54,7 @@ describe('worker interrupts', () => {
     expect(completed.data).toEqual({ turnId, stopReason: 'interrupted' });
     await h.send(id, 'are you alive?');
     const events = await h.waitForTurns(id, 2);
-    const error = events.find((e) => e.type === 'error')!;
+    const error = events.find((e) => e.type === 'agent.error')!;
     expect(error.data).toMatchObject({ code: 'interrupt_failed', turnId });
     expect(error.seq).toBeLessThan(completed.seq);
     const last = events.filter((e) => e.type === 'turn.completed')[1];

@@ -114,7 +114,7 @@ describe(OpenAiRuntime.name, () => {
     const id = await h.createSession('openai');
     await h.send(id, 'boom');
     const events = await h.waitForTurns(id, 1);
-    expect(events.find((e) => e.type === 'error')!.data).toMatchObject({
+    expect(events.find((e) => e.type === 'agent.error')!.data).toMatchObject({
       code: 'agent_failed',
       message: expect.stringContaining('500'),
     });

@@ -105,7 +105,7 @@ describe('worker turns', () => {
     const events = await h.waitForTurns(id, 2);
     const [failed, answered] = events.filter((e) => e.type === 'turn.completed');
     const failedTurn = (failed.data as { turnId: string }).turnId;
-    const error = events.find((e) => e.type === 'error')!;
+    const error = events.find((e) => e.type === 'agent.error')!;
     expect(error.seq).toBeLessThan(failed.seq);
     expect(error.data).toMatchObject({ code: 'agent_failed', turnId: failedTurn });
     expect(failed.data).toEqual({
@@ -126,7 +126,7 @@ describe('worker turns', () => {
     const id = await h.createSession('no-such-agent');
     await h.send(id, 'hello');
     const events = await h.waitForTurns(id, 1);
-    expect(events.find((e) => e.type === 'error')!.data).toMatchObject({ code: 'unknown_agent' });
+    expect(events.find((e) => e.type === 'agent.error')!.data).toMatchObject({ code: 'unknown_agent' });
     expect(events.at(-1)!.data).toMatchObject({ stopReason: 'error' });
   });
 
@@ -134,7 +134,7 @@ describe('worker turns', () => {
     const id = await h.createSession('sync-throw');
     await h.send(id, 'hello');
     const events = await h.waitForTurns(id, 1);
-    expect(events.find((e) => e.type === 'error')!.data).toMatchObject({
+    expect(events.find((e) => e.type === 'agent.error')!.data).toMatchObject({
       code: 'agent_failed',
       message: 'synchronous failure',
     });

@@ -1,7 +1,30 @@
 import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { Client } from 'pg';
 import { databaseUrl, PG_URL_ENV, requireEnv } from '../../../test/services';
-import { MIGRATIONS_TABLE, migratePostgres } from './migrator';
+import { MIGRATIONS_TABLE, migratePostgres, migrationsFolder } from './migrator';
+
+interface Journal {
+  entries: { idx: number; tag: string }[];
+}
+
+const journal = (folder: string): Journal =>
+  JSON.parse(readFileSync(join(folder, 'meta/_journal.json'), 'utf8')) as Journal;
+const MIGRATIONS = journal(migrationsFolder()).entries.length;
+
+/** A copy of the migrations folder holding only the first `count` migrations (an older schema). */
+function migrationsUpTo(count: number): string {
+  const folder = mkdtempSync(join(tmpdir(), 'sw-migrations-'));
+  cpSync(migrationsFolder(), folder, { recursive: true });
+  const trimmed = journal(folder);
+  trimmed.entries = trimmed.entries.slice(0, count);
+  writeFileSync(join(folder, 'meta/_journal.json'), JSON.stringify(trimmed));
+  return folder;
+}
 
 describe('migratePostgres', () => {
   const serverUrl = () => requireEnv(PG_URL_ENV);
@@ -49,7 +72,7 @@ describe('migratePostgres', () => {
     await migratePostgres(url, 'sessionwire-test');
     expect(await schemaOf(url)).toEqual({
       tables: [MIGRATIONS_TABLE, 'events', 'sessions'].sort(),
-      applied: 1,
+      applied: MIGRATIONS,
     });
   });
 
@@ -58,7 +81,44 @@ describe('migratePostgres', () => {
     await Promise.all(Array.from({ length: 4 }, () => migratePostgres(url, 'sessionwire-test')));
     expect(await schemaOf(url)).toEqual({
       tables: [MIGRATIONS_TABLE, 'events', 'sessions'].sort(),
-      applied: 1,
+      applied: MIGRATIONS,
     });
+  });
+
+  it('rewrites v1 `error` events as `agent.error` and leaves other rows alone', async () => {
+    const url = await emptyDatabase();
+    const v1 = migrationsUpTo(1);
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      await migrate(drizzle(client), {
+        migrationsFolder: v1,
+        migrationsTable: MIGRATIONS_TABLE,
+        migrationsSchema: 'public',
+      });
+      const id = '01890000-0000-7000-8000-000000000001';
+      await client.query(
+        `insert into sessions (id, agent, state, head_seq) values ($1, 'demo', 'ACTIVE', 3)`,
+        [id],
+      );
+      await client.query(
+        `insert into events (session_id, seq, type, data) values
+           ($1, 1, 'session.state', '{"from":null,"to":"CREATED","reason":"created"}'),
+           ($1, 2, 'error', '{"code":"agent_failed","message":"boom"}'),
+           ($1, 3, 'message.delta', '{"turnId":"t","text":"error"}')`,
+        [id],
+      );
+      await migratePostgres(url, 'sessionwire-test');
+      const rows = await client.query(`select seq, type, data from events order by seq`);
+      expect(rows.rows.map((r) => [Number(r.seq), r.type])).toEqual([
+        [1, 'session.state'],
+        [2, 'agent.error'],
+        [3, 'message.delta'],
+      ]);
+      expect(rows.rows[1].data).toEqual({ code: 'agent_failed', message: 'boom' });
+    } finally {
+      await client.end();
+      rmSync(v1, { recursive: true, force: true });
+    }
   });
 });

@@ -9,7 +9,7 @@ const ROW_NEUTRAL_TYPES: ReadonlySet<string> = new Set([
   'tool.call',
   'tool.result',
   'message.completed',
-  'error',
+  'agent.error',
   'interrupt.requested',
 ]);
 

@@ -239,7 +239,7 @@ export class TurnRunner {
   }
 
   private errorEvent(code: string, error: unknown): NewEvent {
-    return { type: 'error', data: { code, message: errorMessage(error), turnId: this.turnId } };
+    return { type: 'agent.error', data: { code, message: errorMessage(error), turnId: this.turnId } };
   }
 
   private agentTurn(): AgentTurn {

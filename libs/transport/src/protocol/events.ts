@@ -24,7 +24,7 @@ export const eventDataSchemas = {
     stopReason: z.enum(['end_turn', 'interrupted', 'error', 'worker_lost']),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
   }),
-  error: z.object({ code: z.string(), message: z.string(), turnId: turnId.optional() }),
+  'agent.error': z.object({ code: z.string(), message: z.string(), turnId: turnId.optional() }),
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;

@@ -1,4 +1,6 @@
 import {
+  CONTROL_EVENTS,
+  EVENT_TYPES,
   encodeControlFrame,
   encodeEventFrame,
   isLegalTransition,
@@ -44,6 +46,13 @@ describe('session states', () => {
 
   it('syncs only sessions that can still change on their own', () => {
     expect(SESSION_STATES.filter(shouldSync)).toEqual(['CREATED', 'STARTING', 'ACTIVE']);
+  });
+});
+
+describe('frame names', () => {
+  it('never names a frame `error` (it would fire EventSource.onerror)', () => {
+    expect([...EVENT_TYPES, ...CONTROL_EVENTS]).not.toContain('error');
+    expect(EVENT_TYPES).toContain('agent.error');
   });
 });
 
