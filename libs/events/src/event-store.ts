@@ -1,48 +1,38 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
-import {
-  isLegalTransition,
-  type Activity,
-  type NewEvent,
-  type SessionState,
-  type StoredEvent,
+import type {
+  Activity,
+  NewEvent,
+  SessionState,
+  StoredEvent,
 } from '@sessionwire/transport/protocol';
 import { DATABASE, type Database } from './database';
-import {
-  DomainError,
-  IdempotencyConflictError,
-  IllegalTransitionError,
-  SessionEndedError,
-  SessionNotFoundError,
-  StaleLeaseError,
-} from './errors';
+import { SessionNotFoundError } from './errors';
 import { events, sessions, type EventRow, type SessionRow } from './schema';
-import { appendRowNeutral, isRowNeutral } from './row-neutral-append';
-import { applyEvents } from './session-effects';
+import { storedEvent } from './write/event-validation';
+import { rowsOf } from './write/locked-write';
+import type { UserMessageResult } from './write/session-commands';
+import { SessionWriter, type CreateSessionInput } from './write/session-writer';
 
-/** A transaction or the database itself: anything that runs queries. */
-export type Executor = Parameters<Parameters<Database['transaction']>[0]>[0] | Database;
+export type { UserMessageResult } from './write/session-commands';
+export type { CreateSessionInput } from './write/session-writer';
 
 export interface AppendOptions {
   /** The caller's lease epoch; the append is refused with `stale_lease` unless it is current. */
   leaseEpoch?: number;
 }
 
+/** One read of {@link EventStore.getEventsAfterMany}. */
+export interface EventsAfter {
+  sessionId: string;
+  afterSeq: number;
+  limit: number;
+}
+
 export interface SessionHead {
   headSeq: number;
   state: SessionState;
   activity: Activity;
-}
-
-export interface UserMessageResult {
-  event: StoredEvent & { type: 'message.user' };
-  duplicate: boolean;
-}
-
-export interface CreateSessionInput {
-  id: string;
-  agent: string;
-  metadata?: Record<string, unknown>;
 }
 
 export interface ListSessionsInput {
@@ -63,28 +53,23 @@ export interface ListSessionsInput {
  *   same transaction.
  * - Appends and transitions that carry a lease epoch are refused unless it is the current one.
  * - `appendUserMessage` is idempotent by `(sessionId, clientMessageId)` under any concurrency.
+ * - Every write goes through {@link SessionWriter} (validated, group-committed, published by its
+ *   `onCommitted` hook); the methods here that write only hand it over.
  */
 @Injectable()
 export class EventStore {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  /** The write module every write of this store (and of its LeaseStore) goes through. */
+  readonly writer: SessionWriter;
 
-  async createSession(input: CreateSessionInput): Promise<SessionRow> {
-    return this.db.transaction(async (tx) => {
-      const [row] = await tx
-        .insert(sessions)
-        .values({
-          id: input.id,
-          agent: input.agent,
-          state: 'CREATED',
-          metadata: input.metadata ?? {},
-          headSeq: 0,
-        })
-        .returning();
-      await this.insertEvents(tx, row, [
-        { type: 'session.state', data: { from: null, to: 'CREATED', reason: 'created' } },
-      ]);
-      return row;
-    });
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Optional() writer?: SessionWriter,
+  ) {
+    this.writer = writer ?? new SessionWriter(db);
+  }
+
+  createSession(input: CreateSessionInput): Promise<SessionRow> {
+    return this.writer.createSession(input);
   }
 
   async getSession(sessionId: string): Promise<SessionRow | undefined> {
@@ -113,28 +98,11 @@ export class EventStore {
 
   /**
    * Appends events (never `message.user` or `session.state`: those have their own methods) and
-   * returns them with their seqs. Refused for an unknown session, an ended one, or a stale epoch.
+   * returns them with their seqs. Refused for an unknown session, an ended one, or a stale epoch;
+   * an event that breaks its schema is an `InvalidEventError` and nothing is written.
    */
-  async append(
-    sessionId: string,
-    newEvents: NewEvent[],
-    options: AppendOptions = {},
-  ): Promise<StoredEvent[]> {
-    for (const event of newEvents) {
-      if (event.type === 'message.user' || event.type === 'session.state') {
-        throw new Error(`${event.type} events are written by their own EventStore methods`);
-      }
-    }
-    if (newEvents.length === 0) return [];
-    if (isRowNeutral(newEvents)) {
-      const appended = await appendRowNeutral(this.db, sessionId, newEvents, options.leaseEpoch);
-      if (appended) return appended;
-      // Refused (unknown, ended or fenced): the full path below names the reason.
-    }
-    return this.db.transaction(async (tx) => {
-      const row = await this.lockLive(tx, sessionId, options.leaseEpoch);
-      return this.insertEvents(tx, row, newEvents);
-    });
+  append(sessionId: string, newEvents: NewEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
+    return this.writer.append(sessionId, newEvents, options.leaseEpoch);
   }
 
   /**
@@ -142,35 +110,11 @@ export class EventStore {
    * returns the original event and `duplicate: true` (also after the session ended); other content
    * is an {@link IdempotencyConflictError}.
    */
-  async appendUserMessage(
+  appendUserMessage(
     sessionId: string,
     message: { clientMessageId: string; content: string },
   ): Promise<UserMessageResult> {
-    return this.db.transaction(async (tx) => {
-      const row = await this.lockSession(tx, sessionId);
-      if (!row) throw new SessionNotFoundError(sessionId);
-      const [existing] = await tx
-        .select()
-        .from(events)
-        .where(
-          and(eq(events.sessionId, sessionId), eq(events.clientMessageId, message.clientMessageId)),
-        );
-      if (existing) {
-        const event = toStoredEvent(existing) as UserMessageResult['event'];
-        if (event.data.content !== message.content) {
-          throw new IdempotencyConflictError(sessionId, message.clientMessageId);
-        }
-        return { event, duplicate: true };
-      }
-      if (row.state === 'ENDED') throw new SessionEndedError(sessionId);
-      const [event] = await this.insertEvents(
-        tx,
-        row,
-        [{ type: 'message.user', data: message }],
-        message.clientMessageId,
-      );
-      return { event: event as UserMessageResult['event'], duplicate: false };
-    });
+    return this.writer.appendUserMessage(sessionId, message);
   }
 
   /** Events with `seq > afterSeq`, ascending, at most `limit`. */
@@ -182,6 +126,31 @@ export class EventStore {
       .orderBy(asc(events.seq))
       .limit(limit);
     return rows.map(toStoredEvent);
+  }
+
+  /**
+   * Many reads in one query: for each, what `getEventsAfter` would return, in the same order as
+   * `reads` (a `unnest` of the reads with a lateral index scan each).
+   */
+  async getEventsAfterMany(reads: readonly EventsAfter[]): Promise<StoredEvent[][]> {
+    if (reads.length === 0) return [];
+    const result = await this.db.execute(sql`
+      select r.ord, e.session_id, e.seq, e.type, e.data, e.created_at
+      from unnest(${sql.param(reads.map((r) => r.sessionId))}::uuid[],
+                  ${sql.param(reads.map((r) => r.afterSeq))}::bigint[],
+                  ${sql.param(reads.map((r) => r.limit))}::int[])
+        with ordinality as r(session_id, after_seq, lim, ord)
+      cross join lateral (
+        select * from events e
+        where e.session_id = r.session_id and e.seq > r.after_seq
+        order by e.seq limit r.lim
+      ) e
+      order by r.ord, e.seq`);
+    const out: StoredEvent[][] = reads.map(() => []);
+    for (const row of rowsOf<Parameters<typeof storedEvent>[0] & { ord: string | number }>(result)) {
+      out[Number(row.ord) - 1].push(storedEvent(row));
+    }
+    return out;
   }
 
   /** The `limit` events just below `beforeSeq`, ascending. */
@@ -253,135 +222,24 @@ export class EventStore {
 
   /**
    * Moves a session from `from` to `to` (a legal transition only) and appends its
-   * `session.state` event in the same transaction.
+   * `session.state` event in the same commit.
    */
-  async transition(
+  transition(
     sessionId: string,
     from: SessionState,
     to: SessionState,
     reason: string,
     options: AppendOptions = {},
   ): Promise<StoredEvent> {
-    return this.db.transaction(async (tx) => {
-      const row = await this.lockSession(tx, sessionId);
-      if (!row) throw new SessionNotFoundError(sessionId);
-      checkEpoch(row, options.leaseEpoch);
-      return this.transitionLocked(tx, row, from, to, reason);
-    });
+    return this.writer.transition(sessionId, from, to, reason, options.leaseEpoch);
   }
 
   /**
    * Records an interrupt of the running turn. With no open turn nothing is appended and
    * `turnId` is null; an ENDED session refuses.
    */
-  async requestInterrupt(
-    sessionId: string,
-  ): Promise<{ turnId: string | null; events: StoredEvent[] }> {
-    return this.db.transaction(async (tx) => {
-      const row = await this.lockLive(tx, sessionId);
-      if (row.turnId === null) return { turnId: null, events: [] };
-      const appended = await this.insertEvents(tx, row, [
-        { type: 'interrupt.requested', data: { turnId: row.turnId } },
-      ]);
-      return { turnId: row.turnId, events: appended };
-    });
-  }
-
-  /** Locks a session row for the rest of the transaction. */
-  async lockSession(tx: Executor, sessionId: string): Promise<SessionRow | undefined> {
-    const [row] = await tx.select().from(sessions).where(eq(sessions.id, sessionId)).for('update');
-    return row;
-  }
-
-  /** Locks a session that must exist, not be ENDED, and (with an epoch) be held by the caller. */
-  async lockLive(tx: Executor, sessionId: string, leaseEpoch?: number): Promise<SessionRow> {
-    const row = await this.lockSession(tx, sessionId);
-    if (!row) throw new SessionNotFoundError(sessionId);
-    checkEpoch(row, leaseEpoch);
-    if (row.state === 'ENDED') throw new SessionEndedError(sessionId);
-    return row;
-  }
-
-  /** A transition on a row the caller has locked; checks `from` and legality. */
-  async transitionLocked(
-    tx: Executor,
-    row: SessionRow,
-    from: SessionState,
-    to: SessionState,
-    reason: string,
-    extra: Partial<typeof sessions.$inferInsert> = {},
-  ): Promise<StoredEvent> {
-    if (row.state !== from) {
-      throw new IllegalTransitionError(from, to, `session ${row.id} is ${row.state}, not ${from}`);
-    }
-    if (!isLegalTransition(from, to)) throw new IllegalTransitionError(from, to);
-    const [event] = await this.insertEvents(
-      tx,
-      row,
-      [{ type: 'session.state', data: { from, to, reason } }],
-      undefined,
-      extra,
-    );
-    return event;
-  }
-
-  /**
-   * Inserts events after the locked row's head and updates the row in the same transaction.
-   * `row` must have been read under `lockSession` in `tx`; it is updated in place.
-   */
-  async insertEvents(
-    tx: Executor,
-    row: SessionRow,
-    newEvents: NewEvent[],
-    clientMessageId?: string,
-    extra: Partial<typeof sessions.$inferInsert> = {},
-  ): Promise<StoredEvent[]> {
-    let effects;
-    try {
-      effects = applyEvents(
-        { ...row, state: row.state as SessionState, headSeq: Number(row.headSeq) },
-        newEvents,
-      );
-    } catch (error) {
-      throw new DomainError('validation_failed', (error as Error).message);
-    }
-    const first = Number(row.headSeq) + 1;
-    const inserted = await tx
-      .insert(events)
-      .values(
-        newEvents.map((event, i) => ({
-          sessionId: row.id,
-          seq: first + i,
-          type: event.type,
-          data: event.data,
-          clientMessageId: event.type === 'message.user' ? clientMessageId : null,
-        })),
-      )
-      .returning();
-    const update = {
-      state: effects.state,
-      activity: effects.activity,
-      headSeq: effects.headSeq,
-      lastInputSeq: effects.lastInputSeq,
-      processedSeq: effects.processedSeq,
-      turnId: effects.turnId,
-      turnInputSeq: effects.turnInputSeq,
-      updatedAt: new Date(),
-      ...extra,
-    };
-    const [updated] = await tx
-      .update(sessions)
-      .set(update)
-      .where(eq(sessions.id, row.id))
-      .returning();
-    Object.assign(row, updated);
-    return inserted.map(toStoredEvent);
-  }
-}
-
-function checkEpoch(row: SessionRow, leaseEpoch: number | undefined): void {
-  if (leaseEpoch !== undefined && row.leaseEpoch !== leaseEpoch) {
-    throw new StaleLeaseError(row.id, leaseEpoch);
+  requestInterrupt(sessionId: string): Promise<{ turnId: string | null; events: StoredEvent[] }> {
+    return this.writer.requestInterrupt(sessionId);
   }
 }
 

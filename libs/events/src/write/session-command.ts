@@ -1,0 +1,67 @@
+import type { StoredEvent } from '@sessionwire/transport/protocol';
+import type { Database } from '../database';
+import type { SessionRow } from '../schema';
+import type { PreparedEvent } from './event-validation';
+
+/** A transaction or the database itself: anything that runs queries. Library-internal. */
+export type Executor = Parameters<Parameters<Database['transaction']>[0]>[0] | Database;
+
+/** Lease columns a command changes besides what its events fold into the row. */
+export interface LeaseChange {
+  owner: string | null;
+  leaseEpoch: number;
+  /** Lease length from the commit's `now()`; `null` clears `lease_expires_at`. */
+  leaseMs: number | null;
+}
+
+/** What a command decided on its session's (working) row. `events: []` writes nothing. */
+export interface Decision<R> {
+  events: PreparedEvent[];
+  /** `client_message_id` of the `message.user` event among `events`. */
+  clientMessageId?: string;
+  lease?: LeaseChange;
+  /**
+   * The caller's answer, computed after commit: `stored` are this command's events as committed,
+   * `row` the session right after it, `find` any event of the batch or looked up for it.
+   */
+  result(stored: StoredEvent[], row: SessionRow, find: (sessionId: string, seq: number) => StoredEvent): R;
+}
+
+/** A message already stored under a `clientMessageId` (in the log, or earlier in this batch). */
+export interface KnownMessage {
+  seq: number;
+  content: string;
+}
+
+export interface BatchContext {
+  message(sessionId: string, clientMessageId: string): KnownMessage | undefined;
+}
+
+/**
+ * One write to one session, decided on its locked row in submission order: the row it sees has
+ * every earlier command of the batch applied. `decide` refuses by throwing a `DomainError`
+ * (that caller only); it must not change `row`.
+ */
+export interface SessionCommand<R> {
+  sessionId: string;
+  /** Set for an append of row-neutral events only: it may go to the one-statement path. */
+  neutral?: { events: PreparedEvent[]; leaseEpoch?: number };
+  /** The `message.user` idempotency key this command looks up before deciding. */
+  clientMessageId?: string;
+  decide(row: Readonly<SessionRow> | undefined, batch: BatchContext): Decision<R>;
+}
+
+/**
+ * How one command of a commit ended: a value to hand out after the commit, a refusal, or `busy`
+ * (its session's row was locked by another transaction, so it was left out and wrote nothing).
+ */
+export type Settled<R> =
+  | { ok: true; value: () => R }
+  | { ok: false; error: unknown }
+  | { ok: false; busy: true };
+
+export interface WriteOutcome {
+  settled: Settled<unknown>[];
+  /** Every event the write stored, in seq order per session. */
+  events: StoredEvent[];
+}
