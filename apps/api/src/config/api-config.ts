@@ -26,6 +26,12 @@ export interface ApiConfig {
   agents: readonly string[];
   /** Origins allowed by CORS (`*` for any); empty: no CORS headers (same-origin pages only). */
   corsOrigins: string[];
+  /** Most writes per commit (group commit); 1 turns batching off. */
+  appendBatchMax: number;
+  /** Postgres connections of the pool. */
+  databasePoolMax: number;
+  /** Most writes (and requests for a connection) waiting at once; more are refused with 503. */
+  databaseQueueMax: number;
 }
 
 export interface LoadApiConfigOptions {
@@ -63,6 +69,9 @@ const schema = z.object({
   STREAM_MAX_BUFFER_BYTES: int(1024, 1024 ** 3).default(1048576),
   DRAIN_MS: int(0, 600_000).default(10000),
   MAX_MESSAGE_BYTES: int(1, 16 * 1024 * 1024).default(65536),
+  APPEND_BATCH_MAX: int(1, 10_000).default(512),
+  DATABASE_POOL_MAX: int(1, 1000).default(10),
+  DATABASE_QUEUE_MAX: int(1, 1_000_000).default(10_000),
   API_KEYS: z
     .string()
     .transform((value) =>
@@ -150,6 +159,9 @@ export function loadApiConfig(
     production,
     agents: KNOWN_AGENTS,
     corsOrigins: c.CORS_ORIGINS ?? [],
+    appendBatchMax: c.APPEND_BATCH_MAX,
+    databasePoolMax: c.DATABASE_POOL_MAX,
+    databaseQueueMax: c.DATABASE_QUEUE_MAX,
   };
 }
 

@@ -65,8 +65,12 @@ export class ProblemFilter implements ExceptionFilter {
     if (exception instanceof ApiProblem) {
       return { code: exception.code, detail: exception.message, headers: exception.headers };
     }
-    if (exception instanceof DomainError)
-      return { code: exception.code, detail: exception.message };
+    const domain = domainError(exception);
+    if (domain) {
+      // 503 `unavailable` from the store: a full queue (load shedding); retry soon.
+      const headers = domain.status === 503 ? { 'Retry-After': RETRY_AFTER_SECONDS } : undefined;
+      return { code: domain.code, detail: domain.message, headers };
+    }
     if (exception instanceof HttpException) return this.renderHttp(exception, req);
     if (isDatabaseUnavailable(exception)) {
       this.logger.error(
@@ -75,7 +79,7 @@ export class ProblemFilter implements ExceptionFilter {
       );
       return {
         code: 'unavailable',
-        detail: 'the service is temporarily unavailable; retry later',
+        detail: 'the database is unreachable; retry later',
         headers: { 'Retry-After': RETRY_AFTER_SECONDS },
       };
     }
@@ -116,4 +120,14 @@ export class ProblemFilter implements ExceptionFilter {
     }
     return { code: 'validation_failed', detail: exception.message };
   }
+}
+
+/** The error, or one of its causes (a failed commit, a failed query), that is a DomainError. */
+function domainError(exception: unknown): DomainError | undefined {
+  let e = exception;
+  for (let depth = 0; depth < 5 && e && typeof e === 'object'; depth++) {
+    if (e instanceof DomainError) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { EventStore } from '@sessionwire/events';
+import { BatchedEventReader, EventStore } from '@sessionwire/events';
 import { BROKER, StreamHub, type Broker, type SessionHead } from '@sessionwire/transport/server';
 import type { ApiConfig } from '../config/api-config';
 import { API_CONFIG } from '../config/config.tokens';
@@ -20,7 +20,7 @@ export class StreamHubService implements OnApplicationShutdown {
   ) {
     this.hub = new StreamHub({
       broker,
-      history: store,
+      history: new BatchedEventReader(store),
       maxReplayGap: config.maxReplayGap,
       syncIntervalMs: config.syncIntervalMs,
       heartbeatMs: config.heartbeatMs,

@@ -18,6 +18,9 @@ const schema = z.object({
   WORKER_DRAIN_MS: int(0).default(10_000),
   WORKER_POLL_MS: int(10).default(1_000),
   DELTA_FLUSH_MS: int(0, 60_000).default(25),
+  APPEND_BATCH_MAX: int(1, 10_000).default(512),
+  DATABASE_POOL_MAX: int(1, 1000).default(10),
+  DATABASE_QUEUE_MAX: int(1, 1_000_000).default(10_000),
   METRICS_PORT: int(0, 65_535).optional(),
   OPENAI_BASE_URL: z.url().default('https://api.openai.com/v1'),
   OPENAI_API_KEY: z.string().optional(),
@@ -46,6 +49,12 @@ export interface WorkerConfig {
   drainMs: number;
   pollMs: number;
   deltaFlushMs: number;
+  /** Most appends per commit (group commit); 1 turns batching off. */
+  appendBatchMax: number;
+  /** Postgres connections of the pool. */
+  databasePoolMax: number;
+  /** Most writes (and requests for a connection) waiting at once; more are refused. */
+  databaseQueueMax: number;
   metricsPort?: number;
   openai: OpenAiConfig;
   logLevel: LogLevel;
@@ -104,6 +113,9 @@ export function loadWorkerConfig(
     drainMs: v.WORKER_DRAIN_MS,
     pollMs: v.WORKER_POLL_MS,
     deltaFlushMs: v.DELTA_FLUSH_MS,
+    appendBatchMax: v.APPEND_BATCH_MAX,
+    databasePoolMax: v.DATABASE_POOL_MAX,
+    databaseQueueMax: v.DATABASE_QUEUE_MAX,
     metricsPort: v.METRICS_PORT,
     openai: {
       baseUrl: v.OPENAI_BASE_URL.replace(/\/+$/, ''),

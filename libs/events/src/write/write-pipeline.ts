@@ -219,10 +219,19 @@ export class WritePipeline {
 
 /** A server-reported SQLSTATE (the server answered, so it did not commit what failed). */
 function sqlState(error: unknown): string | undefined {
-  const e = error as { code?: unknown; severity?: unknown };
+  const e = driverError(error) as { code?: unknown; severity?: unknown };
   return typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === 'string'
     ? e.code
     : undefined;
+}
+
+/** The driver's own error under drizzle's `DrizzleQueryError` (whose message holds the SQL). */
+export function driverError(error: unknown): unknown {
+  let e = error;
+  for (let depth = 0; depth < 3 && e && typeof e === 'object' && 'query' in e && 'cause' in e; depth++) {
+    e = (e as { cause: unknown }).cause;
+  }
+  return e;
 }
 
 function causeOf(error: unknown): unknown {
@@ -247,5 +256,5 @@ function isDataError(error: unknown): boolean {
 function commitFailed(error: unknown, during: 'transaction' | 'commit'): CommitFailedError {
   if (error instanceof CommitFailedError) return error;
   const stored = during === 'commit' && sqlState(error) === undefined;
-  return new CommitFailedError(stored ? 'unknown' : 'rolled_back', error);
+  return new CommitFailedError(stored ? 'unknown' : 'rolled_back', driverError(error));
 }
