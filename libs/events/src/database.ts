@@ -57,6 +57,9 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle & { po
   // An idle client that errors (server restart, pg_terminate_backend) is dropped by the pool;
   // without a listener the error would crash the process.
   pool.on('error', (error) => options.onError?.(error));
+  // A checked-out client (inside a transaction) has no listener of the pool's; its error also
+  // fails the query in flight, so it is only reported here rather than crash the process.
+  pool.on('connect', (client) => client.on('error', (error) => options.onError?.(error)));
   const db = drizzlePg(pool, { schema }) as unknown as Database;
   return {
     db,
@@ -72,7 +75,10 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle & { po
 /** A client that gives up establishing its connection after {@link CONNECT_TIMEOUT_MS}. */
 class TimedClient extends Client {
   constructor(config?: ConstructorParameters<typeof Client>[0]) {
-    super({ ...(typeof config === 'object' ? config : {}), connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    super({
+      ...(typeof config === 'object' ? config : {}),
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    });
   }
 }
 
@@ -87,8 +93,20 @@ class QueuedPool extends Pool {
 
   // pg-pool calls connect() for query() too, with a callback.
   override connect(): Promise<PoolClient>;
-  override connect(callback: (err: Error | undefined, client: PoolClient | undefined, done: (release?: unknown) => void) => void): void;
-  override connect(callback?: (err: Error | undefined, client: PoolClient | undefined, done: (release?: unknown) => void) => void): Promise<PoolClient> | void {
+  override connect(
+    callback: (
+      err: Error | undefined,
+      client: PoolClient | undefined,
+      done: (release?: unknown) => void,
+    ) => void,
+  ): void;
+  override connect(
+    callback?: (
+      err: Error | undefined,
+      client: PoolClient | undefined,
+      done: (release?: unknown) => void,
+    ) => void,
+  ): Promise<PoolClient> | void {
     if (this.waitingCount >= this.queueMax) {
       const error = new WriteQueueFullError('connection', this.waitingCount);
       if (callback) return void process.nextTick(() => callback(error, undefined, () => undefined));

@@ -101,7 +101,11 @@ export class EventStore {
    * returns them with their seqs. Refused for an unknown session, an ended one, or a stale epoch;
    * an event that breaks its schema is an `InvalidEventError` and nothing is written.
    */
-  append(sessionId: string, newEvents: NewEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
+  append(
+    sessionId: string,
+    newEvents: NewEvent[],
+    options: AppendOptions = {},
+  ): Promise<StoredEvent[]> {
     return this.writer.append(sessionId, newEvents, options.leaseEpoch);
   }
 
@@ -147,7 +151,9 @@ export class EventStore {
       ) e
       order by r.ord, e.seq`);
     const out: StoredEvent[][] = reads.map(() => []);
-    for (const row of rowsOf<Parameters<typeof storedEvent>[0] & { ord: string | number }>(result)) {
+    for (const row of rowsOf<Parameters<typeof storedEvent>[0] & { ord: string | number }>(
+      result,
+    )) {
       out[Number(row.ord) - 1].push(storedEvent(row));
     }
     return out;

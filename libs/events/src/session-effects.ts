@@ -18,8 +18,7 @@ export type SessionEffects = SessionCursor & { activity: Activity };
  * the row. `null`: nothing else (the event is row-neutral).
  */
 type Effect<T extends EventType> =
-  | ((next: SessionCursor, event: Extract<NewEvent, { type: T }>) => void)
-  | null;
+  ((next: SessionCursor, event: Extract<NewEvent, { type: T }>) => void) | null;
 
 /**
  * THE table of what every stored event type does to the session row. Both write paths use it: the

@@ -1,5 +1,10 @@
 import type { StoredEvent } from '@sessionwire/transport/protocol';
-import { publishEvents, WORK_CHANNEL, type Broker, type WorkHint } from '@sessionwire/transport/server';
+import {
+  publishEvents,
+  WORK_CHANNEL,
+  type Broker,
+  type WorkHint,
+} from '@sessionwire/transport/server';
 import type { CommitHook } from './write-pipeline';
 
 /**
@@ -14,7 +19,11 @@ export function workHintsOf(events: readonly StoredEvent[]): WorkHint[] {
     if (event.type === 'message.user') {
       hints.set(`input:${sessionId}`, { kind: 'input', sessionId });
     } else if (event.type === 'interrupt.requested' && event.data.turnId !== null) {
-      hints.set(`interrupt:${sessionId}`, { kind: 'interrupt', sessionId, turnId: event.data.turnId });
+      hints.set(`interrupt:${sessionId}`, {
+        kind: 'interrupt',
+        sessionId,
+        turnId: event.data.turnId,
+      });
     } else if (event.type === 'session.state' && event.data.to === 'ENDED') {
       hints.set(`end:${sessionId}`, { kind: 'end', sessionId });
     }

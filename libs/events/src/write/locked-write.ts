@@ -63,12 +63,21 @@ export async function lockedWrite(
   options: { locked?: readonly SessionRow[]; wait?: boolean } = {},
 ): Promise<WriteOutcome> {
   const wait = options.wait ?? true;
-  const rows = options.locked ?? (await lockSessions(tx, commands.map((c) => c.sessionId), wait));
+  const rows =
+    options.locked ??
+    (await lockSessions(
+      tx,
+      commands.map((c) => c.sessionId),
+      wait,
+    ));
   const lockedIds = new Set(rows.map((r) => r.id));
   const busy =
     options.locked || wait
       ? new Set<string>()
-      : await existing(tx, [...new Set(commands.map((c) => c.sessionId))].filter((id) => !lockedIds.has(id)));
+      : await existing(
+          tx,
+          [...new Set(commands.map((c) => c.sessionId))].filter((id) => !lockedIds.has(id)),
+        );
   const working = new Map(rows.map((row) => [row.id, { ...row, headSeq: Number(row.headSeq) }]));
   const known = await lookUpMessages(tx, commands);
   const batch: BatchContext = { message: (s, c) => known.messages.get(`${s}\n${c}`) };
@@ -88,7 +97,8 @@ export async function lockedWrite(
         settled[index] = { ok: true, value: () => decision.result([], row!, known.find) };
         return;
       }
-      if (!row) throw new Error(`a command decided to write to missing session ${command.sessionId}`);
+      if (!row)
+        throw new Error(`a command decided to write to missing session ${command.sessionId}`);
       let effects;
       try {
         effects = applyEvents(

@@ -68,9 +68,10 @@ export async function neutralAppend(
               else 'ended' end)), '[]'::jsonb)
        from req left join locked l on l.id = req.s
        where not exists (select 1 from ok where ok.i = req.i)) as refused`);
-  const [out] = rowsOf<{ events: Parameters<typeof storedEvent>[0][]; refused: { i: number; why: Refusal }[] }>(
-    result,
-  );
+  const [out] = rowsOf<{
+    events: Parameters<typeof storedEvent>[0][];
+    refused: { i: number; why: Refusal }[];
+  }>(result);
   const events = out.events.map(storedEvent).sort(bySessionAndSeq);
   const refused = new Map(out.refused.map((r) => [r.i, r.why]));
   const bySession = new Map<string, StoredEvent[]>();

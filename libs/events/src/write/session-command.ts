@@ -24,7 +24,11 @@ export interface Decision<R> {
    * The caller's answer, computed after commit: `stored` are this command's events as committed,
    * `row` the session right after it, `find` any event of the batch or looked up for it.
    */
-  result(stored: StoredEvent[], row: SessionRow, find: (sessionId: string, seq: number) => StoredEvent): R;
+  result(
+    stored: StoredEvent[],
+    row: SessionRow,
+    find: (sessionId: string, seq: number) => StoredEvent,
+  ): R;
 }
 
 /** A message already stored under a `clientMessageId` (in the log, or earlier in this batch). */
@@ -56,9 +60,7 @@ export interface SessionCommand<R> {
  * (its session's row was locked by another transaction, so it was left out and wrote nothing).
  */
 export type Settled<R> =
-  | { ok: true; value: () => R }
-  | { ok: false; error: unknown }
-  | { ok: false; busy: true };
+  { ok: true; value: () => R } | { ok: false; error: unknown } | { ok: false; busy: true };
 
 export interface WriteOutcome {
   settled: Settled<unknown>[];

@@ -121,7 +121,11 @@ export function transitionCommand(
       const r = exists(row, sessionId);
       checkEpoch(r, options.leaseEpoch);
       if (r.state !== from) {
-        throw new IllegalTransitionError(from, to, `session ${sessionId} is ${r.state}, not ${from}`);
+        throw new IllegalTransitionError(
+          from,
+          to,
+          `session ${sessionId} is ${r.state}, not ${from}`,
+        );
       }
       if (!isLegalTransition(from, to)) throw new IllegalTransitionError(from, to);
       return { events, lease: options.lease?.(r), result: (stored) => stored[0] };

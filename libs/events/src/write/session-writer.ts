@@ -93,29 +93,32 @@ export class SessionWriter {
       select s.id, 1, 'session.state', ${created.json}::jsonb from s
       returning session_id, seq, type, data, created_at`);
     await this.committed(rowsOf<Parameters<typeof storedEvent>[0]>(result).map(storedEvent));
-    const [row] = await this.db.select().from(sessions).where(sql`${sessions.id} = ${input.id}`);
+    const [row] = await this.db
+      .select()
+      .from(sessions)
+      .where(sql`${sessions.id} = ${input.id}`);
     return row;
   }
 
-  append(sessionId: string, events: NewEvent[], leaseEpoch?: number): Promise<StoredEvent[]> {
+  async append(sessionId: string, events: NewEvent[], leaseEpoch?: number): Promise<StoredEvent[]> {
     const prepared = prepareEvents(events);
     for (const { event } of prepared) {
       if (event.type === 'message.user' || event.type === 'session.state') {
         throw new InvalidEventError(`${event.type} events are written by their own methods`);
       }
     }
-    if (prepared.length === 0) return Promise.resolve([]);
+    if (prepared.length === 0) return [];
     return this.submit(appendCommand(sessionId, prepared, leaseEpoch));
   }
 
-  appendUserMessage(
+  async appendUserMessage(
     sessionId: string,
     message: { clientMessageId: string; content: string },
   ): Promise<UserMessageResult> {
     return this.submit(messageCommand(sessionId, message));
   }
 
-  transition(
+  async transition(
     sessionId: string,
     from: SessionState,
     to: SessionState,
@@ -125,15 +128,17 @@ export class SessionWriter {
     return this.submit(transitionCommand(sessionId, from, to, reason, { leaseEpoch }));
   }
 
-  requestInterrupt(sessionId: string): Promise<{ turnId: string | null; events: StoredEvent[] }> {
+  async requestInterrupt(
+    sessionId: string,
+  ): Promise<{ turnId: string | null; events: StoredEvent[] }> {
     return this.submit(interruptCommand(sessionId));
   }
 
-  release(lease: Lease, reason: string): Promise<SessionChange> {
+  async release(lease: Lease, reason: string): Promise<SessionChange> {
     return this.submit(releaseCommand(lease.sessionId, lease.leaseEpoch, reason));
   }
 
-  end(sessionId: string, reason: string): Promise<SessionChange> {
+  async end(sessionId: string, reason: string): Promise<SessionChange> {
     return this.submit(closeCommand(sessionId, 'ENDED', reason, 'interrupted'));
   }
 
@@ -204,8 +209,8 @@ export class SessionWriter {
     return new Set(rowsOf<{ id: string }>(result).map((r) => r.id));
   }
 
-  private submit<R>(command: SessionCommand<R>): Promise<R> {
-    if (!isUuid(command.sessionId)) return Promise.reject(new SessionNotFoundError(command.sessionId));
+  private async submit<R>(command: SessionCommand<R>): Promise<R> {
+    if (!isUuid(command.sessionId)) throw new SessionNotFoundError(command.sessionId);
     return this.pipeline.submit(command);
   }
 
@@ -224,7 +229,9 @@ export class SessionWriter {
     outcome.settled.forEach((settled, i) => {
       if (settled.ok) out.push(settled.value() as SessionChange);
       else if ('error' in settled) {
-        SessionWriter.log.warn(`session ${rows[i].id} skipped: ${(settled.error as Error).message}`);
+        SessionWriter.log.warn(
+          `session ${rows[i].id} skipped: ${(settled.error as Error).message}`,
+        );
       }
     });
     return out;
@@ -240,7 +247,9 @@ export class SessionWriter {
   }
 
   private hookFailed(error: unknown): void {
-    SessionWriter.log.error(`onCommitted failed (the write is committed): ${(error as Error)?.stack ?? error}`);
+    SessionWriter.log.error(
+      `onCommitted failed (the write is committed): ${(error as Error)?.stack ?? error}`,
+    );
   }
 }
 

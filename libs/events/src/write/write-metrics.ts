@@ -56,9 +56,17 @@ export class WriteMetrics implements WriteObserver {
             if (stats) this.set(read(stats));
           },
         });
-      gauge('sessionwire_db_pool_connections', 'Open Postgres connections of the pool', (s) => s.total);
+      gauge(
+        'sessionwire_db_pool_connections',
+        'Open Postgres connections of the pool',
+        (s) => s.total,
+      );
       gauge('sessionwire_db_pool_idle', 'Idle Postgres connections of the pool', (s) => s.idle);
-      gauge('sessionwire_db_pool_waiting', 'Requests waiting for a pooled connection', (s) => s.waiting);
+      gauge(
+        'sessionwire_db_pool_waiting',
+        'Requests waiting for a pooled connection',
+        (s) => s.waiting,
+      );
     }
   }
 
@@ -66,7 +74,12 @@ export class WriteMetrics implements WriteObserver {
     this.queueDepth.set(writes);
   }
 
-  committed(writes: number, path: 'neutral' | 'locked', outcome: 'ok' | 'failed', seconds: number): void {
+  committed(
+    writes: number,
+    path: 'neutral' | 'locked',
+    outcome: 'ok' | 'failed',
+    seconds: number,
+  ): void {
     this.batchSize.observe(writes);
     this.commitSeconds.observe(seconds);
     this.commits.inc({ path, outcome });

@@ -13,7 +13,12 @@ export interface WriteObserver {
   /** Writes submitted and not yet answered (waiting for a commit or in one). */
   depth(writes: number): void;
   /** One commit: how many writes it carried, which path, how it ended, how long it took. */
-  committed(writes: number, path: 'neutral' | 'locked', outcome: 'ok' | 'failed', seconds: number): void;
+  committed(
+    writes: number,
+    path: 'neutral' | 'locked',
+    outcome: 'ok' | 'failed',
+    seconds: number,
+  ): void;
   /** Time from a write's submission to its answer. */
   waited(seconds: number): void;
 }
@@ -192,7 +197,10 @@ export class WritePipeline {
     }
   }
 
-  private async transaction(commands: SessionCommand<unknown>[], wait: boolean): Promise<WriteOutcome> {
+  private async transaction(
+    commands: SessionCommand<unknown>[],
+    wait: boolean,
+  ): Promise<WriteOutcome> {
     let decided = false;
     try {
       return await this.db.transaction(async (tx) => {
@@ -220,7 +228,9 @@ export class WritePipeline {
 /** A server-reported SQLSTATE (the server answered, so it did not commit what failed). */
 function sqlState(error: unknown): string | undefined {
   const e = driverError(error) as { code?: unknown; severity?: unknown };
-  return typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === 'string'
+  return typeof e?.code === 'string' &&
+    /^[0-9A-Z]{5}$/.test(e.code) &&
+    typeof e.severity === 'string'
     ? e.code
     : undefined;
 }
@@ -228,7 +238,11 @@ function sqlState(error: unknown): string | undefined {
 /** The driver's own error under drizzle's `DrizzleQueryError` (whose message holds the SQL). */
 export function driverError(error: unknown): unknown {
   let e = error;
-  for (let depth = 0; depth < 3 && e && typeof e === 'object' && 'query' in e && 'cause' in e; depth++) {
+  for (
+    let depth = 0;
+    depth < 3 && e && typeof e === 'object' && 'query' in e && 'cause' in e;
+    depth++
+  ) {
     e = (e as { cause: unknown }).cause;
   }
   return e;

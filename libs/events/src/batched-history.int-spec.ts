@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import type { NewEvent } from '@sessionwire/transport/protocol';
+import { createTestDatabase, type TestDatabase } from '../../../test/database';
+import { BatchedEventReader } from './batched-history';
+
+describe(BatchedEventReader.name, () => {
+  let db: TestDatabase;
+  const sessionIds: string[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // Sessions of 1 to 61 events, and one that does not exist.
+    for (let i = 0; i < 12; i++) {
+      const id = randomUUID();
+      await db.store.createSession({ id, agent: 'demo' });
+      const count = (i * 7) % 61;
+      const events: NewEvent[] = Array.from({ length: count }, (_, k) => ({
+        type: 'message.delta',
+        data: { turnId: 't', text: `${i}.${k}` },
+      }));
+      if (events.length) await db.store.append(id, events);
+      sessionIds.push(id);
+    }
+    sessionIds.push(randomUUID());
+  });
+  afterAll(() => db.drop());
+
+  it('returns per session exactly what the single-session read returns', async () => {
+    const read = fc.record({
+      session: fc.integer({ min: 0, max: sessionIds.length - 1 }),
+      after: fc.integer({ min: 0, max: 70 }),
+      limit: fc.integer({ min: 1, max: 80 }),
+    });
+    let queries = 0;
+    let reads = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(read, { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 500 }),
+        async (batch, maxRows) => {
+          const store = {
+            getHeads: (ids: readonly string[]) => db.store.getHeads(ids),
+            getEventsAfterMany: (r: Parameters<typeof db.store.getEventsAfterMany>[0]) => {
+              queries += 1;
+              return db.store.getEventsAfterMany(r);
+            },
+          };
+          const reader = new BatchedEventReader(store, maxRows);
+          reads += batch.length;
+          const got = await Promise.all(
+            batch.map((r) => reader.getEventsAfter(sessionIds[r.session], r.after, r.limit)),
+          );
+          const expected = await Promise.all(
+            batch.map((r) => db.store.getEventsAfter(sessionIds[r.session], r.after, r.limit)),
+          );
+          expect(got).toEqual(expected);
+        },
+      ),
+      { numRuns: 60 },
+    );
+    // Reads waiting at the same moment were served together.
+    expect(queries).toBeLessThan(reads / 2);
+  });
+
+  it('serves reads that arrive while a query is in flight by the next query, not the old one', async () => {
+    const id = sessionIds[3];
+    const reader = new BatchedEventReader(db.store);
+    const first = reader.getEventsAfter(id, 0, 1000);
+    await new Promise((r) => setImmediate(r));
+    const [appended] = await db.store.append(id, [
+      { type: 'message.delta', data: { turnId: 't', text: 'new' } },
+    ]);
+    const second = reader.getEventsAfter(id, 0, 1000);
+    expect((await second).at(-1)).toEqual(appended);
+    expect((await first).length).toBeLessThanOrEqual((await second).length);
+  });
+});
