@@ -21,6 +21,14 @@ export function headline(results) {
     'reconnect storm: all live after ms': s.storm?.allLiveMs ?? null,
     'reconnect storm: Postgres transactions per stream': s.storm?.transactionsPerStream ?? null,
     'reconnect storm: transactions with identical cursors / with distinct sessions': s.storm?.transactionsSharedOverDistinct ?? null,
-    'append ratio, EventStore.append / pgbench (rows/s)': s.append?.ratioOffToPgbench ?? null,
+    'append ratio, group-committed rows/s / pgbench one-row tps': s.append?.ratioGroupedToPgbench ?? null,
+    'reconnect storm, distinct sessions: Postgres transactions per stream': s.storm?.distinctSessions?.transactionsPerStream ?? null,
+    'reconnect storm, distinct / identical cursors: all-live time': s.storm?.distinctOverShared?.allLiveMs ?? null,
+    'capacity: largest N with stretch ≤ 1.25 (group commit)': s.capacity?.groupCommit.largestN ?? null,
+    'capacity: largest N, group commit / APPEND_BATCH_MAX=1': s.capacity?.largestNRatio ?? null,
+    'accept at concurrency 64: messages/s / pgbench tps': s.accept?.steps.find((st) => st.concurrency === 64)?.ratioToPgbench ?? null,
+    'accept at concurrency 64: p99 ms': s.accept?.steps.find((st) => st.concurrency === 64)?.latencyMs.p99 ?? null,
+    'highest sustained rate, ours / Socket.IO': s.fanout?.oursOverPeer.socketio.sustainedRate ?? null,
+    'highest sustained rate, ours / resumable-stream': s.fanout?.oursOverPeer.resumable.sustainedRate ?? null,
   };
 }

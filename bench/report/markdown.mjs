@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { headline } from './headline.mjs';
 import { lineChart } from './svg.mjs';
+import { SCENARIOS } from '../scenarios/index.mjs';
 
 const fmt = (v) => (v === null || v === undefined ? 'n/a' : typeof v === 'number' ? v.toLocaleString('en-US') : String(v));
 const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(fmt).join(' | ')} |`)].join('\n');
@@ -83,20 +84,8 @@ export function writeReport(results, out) {
     l.push(table(['streams', 'heartbeat ms', 'RSS before MB', 'RSS with streams MB', 'bytes per stream', 'CPU % at idle', 'heartbeats received / expected', 'opened in s'],
       [[x.streams, x.heartbeatMs, x.rssBaseMb, x.rssWithStreamsMb, x.bytesPerStream, x.idleCpuPct, `${fmt(x.heartbeatsReceived)} / ${fmt(x.heartbeatsExpected)}`, x.openSeconds]]), '');
   });
-  section('storm', (x, _o, l) => {
-    l.push(`${fmt(x.streams)} streams (${fmt(x.sessions)} sessions × ${x.streamsPerSession}, identical cursors per session) on node A; then ${x.eventsBehindPerStream} events per session are written straight to Postgres (no hint, so A never sends them), A is SIGKILLed, and every client resumes on node B with its Last-Event-ID, ${x.eventsBehindPerStream} events behind. Postgres transactions counted from \`pg_stat_database.xact_commit\` of the bench database, minus its quiet rate.`, '');
-    l.push(table(['live again (sessions × streams each)', 'all live after ms', 'reconnect→live p50 / p99 ms', 'Postgres transactions', 'per stream', 'per session', 'node B RSS base → peak MB'],
-      [x, x.distinctSessions].map((r) => [`${fmt(r.liveAgain)} / ${fmt(r.streams)} (${fmt(r.sessions)} sessions × ${r.streamsPerSession})`, r.allLiveMs, `${fmt(r.reconnectToLiveMs.p50)} / ${fmt(r.reconnectToLiveMs.p99)}`, r.postgresTransactions, r.transactionsPerStream, r.transactionsPerSession, `${r.nodeBRssBaseMb} → ${r.nodeBRssPeakMb}`])), '');
-    l.push(`The same storm with one stream per session (second row) is the control: Postgres transactions with ${x.streamsPerSession} identical cursors per session / with distinct sessions = ${fmt(x.transactionsSharedOverDistinct)} (1 would mean identical cursors share nothing).`, '');
-  });
-  section('append', (x, _o, l) => {
-    l.push(`${x.concurrency} sessions appending concurrently for ${x.secondsPerRun} s each. Coalescing on: the agent emits tokens as fast as its event loop allows and a flush every ${x.coalescingOn.flushMs} ms writes what gathered as one delta row (the worker's DELTA_FLUSH_MS). pgbench writes the same row shape (lock and bump the session's head, insert one event) in one transaction per row: the machine's ceiling. pgbench command: \`${x.pgbench.command}\`.`, '');
-    l.push(table(['path', 'rows/s', 'tokens/s', 'rows/s vs pgbench'], [
-      ['EventStore.append, coalescing off', x.coalescingOff.rowsPerSec, x.coalescingOff.tokensPerSec, x.ratioOffToPgbench],
-      ['EventStore.append, coalescing on', x.coalescingOn.rowsPerSec, x.coalescingOn.tokensPerSec, null],
-      ['pgbench, same row shape', x.pgbench.rowsPerSec, x.pgbench.rowsPerSec, 1],
-    ]), '');
-  });
+  // Scenarios that render their own section (next to the scenario's code).
+  for (const scenario of SCENARIOS) if (scenario.report) section(scenario.key, scenario.report);
   lines.push('## Peers (scenario 6)', '', 'Socket.IO runs with `@socket.io/redis-adapter` (2 nodes, an emitter process with the same adapter), resumable-stream with ioredis (2 nodes resuming through Redis, a producer process holding the streams). What they cannot do: Socket.IO keeps no log, so a client that was away (or a node that died) loses what was emitted meanwhile, and it cannot resume from an offset; resumable-stream keeps the stream in the producer\'s memory only, replays everything missed with no cap, and nothing can be resumed once the producer process dies. Sessionwire survives both (the fault suite kills nodes and workers).', '');
   writeFileSync(join(out, 'benchmarks.md'), `${lines.join('\n')}\n`);
 }
