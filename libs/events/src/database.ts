@@ -28,6 +28,12 @@ export interface PoolStats {
 
 /** How long establishing one new connection may take before it counts as unreachable. */
 const CONNECT_TIMEOUT_MS = 5000;
+/**
+ * How long a statement may wait for one lock (a row another transaction holds). Ours hold row
+ * locks for a commit's duration; a longer wait means a stuck holder, and the write pipeline then
+ * commits the other sessions of the batch without the locked one (see WritePipeline).
+ */
+export const LOCK_TIMEOUT_MS = 1000;
 
 export interface PostgresOptions {
   url: string;
@@ -52,6 +58,7 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle & { po
     // No limit on waiting for a pooled connection (that is load); a limit on making one.
     connectionTimeoutMillis: 0,
     Client: TimedClient,
+    options: `-c lock_timeout=${LOCK_TIMEOUT_MS}`,
   };
   const pool = new QueuedPool(config, options.queueMax ?? 10_000);
   // An idle client that errors (server restart, pg_terminate_backend) is dropped by the pool;

@@ -89,7 +89,7 @@ describe('group commit (SessionWriter)', () => {
     const outcomes = await Promise.allSettled(
       ids.map((id) => writer.append(id, [delta('x')], id === stale ? 6 : 7)),
     );
-    expect(commits).toEqual([{ writes: 200, path: 'neutral', outcome: 'ok' }]);
+    expect(commits).toEqual([{ writes: 200, path: 'statement', outcome: 'ok' }]);
     outcomes.forEach((outcome, i) => {
       if (ids[i] === stale) {
         expect(outcome.status).toBe('rejected');

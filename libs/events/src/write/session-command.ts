@@ -31,6 +31,18 @@ export interface Decision<R> {
   ): R;
 }
 
+/**
+ * A command as the one-statement append takes it: events the statement can apply, the lease epoch
+ * to check, and for a `message.user` its idempotency key (a message already stored under it is
+ * passed to `result` as `duplicate`). `result` may refuse by throwing a `DomainError`.
+ */
+export interface StatementForm<R> {
+  events: PreparedEvent[];
+  leaseEpoch?: number;
+  message?: { clientMessageId: string; content: string };
+  result(stored: StoredEvent[], duplicate?: StoredEvent): R;
+}
+
 /** A message already stored under a `clientMessageId` (in the log, or earlier in this batch). */
 export interface KnownMessage {
   seq: number;
@@ -48,8 +60,8 @@ export interface BatchContext {
  */
 export interface SessionCommand<R> {
   sessionId: string;
-  /** Set for an append of row-neutral events only: it may go to the one-statement path. */
-  neutral?: { events: PreparedEvent[]; leaseEpoch?: number };
+  /** Set when the one-statement path can write it (`EVENT_EFFECTS[type].statement`). */
+  statement?: StatementForm<R>;
   /** The `message.user` idempotency key this command looks up before deciding. */
   clientMessageId?: string;
   decide(row: Readonly<SessionRow> | undefined, batch: BatchContext): Decision<R>;

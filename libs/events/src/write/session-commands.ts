@@ -11,7 +11,7 @@ import {
   SessionNotFoundError,
   StaleLeaseError,
 } from '../errors';
-import { isRowNeutral } from '../session-effects';
+import { EVENT_EFFECTS } from '../session-effects';
 import type { SessionRow } from '../schema';
 import { prepareEvents, type PreparedEvent } from './event-validation';
 import type { LeaseChange, SessionCommand } from './session-command';
@@ -61,9 +61,10 @@ export function appendCommand(
   events: PreparedEvent[],
   leaseEpoch: number | undefined,
 ): SessionCommand<StoredEvent[]> {
+  const headOnly = events.every((e) => EVENT_EFFECTS[e.event.type].statement === 'head');
   return {
     sessionId,
-    neutral: isRowNeutral(events.map((e) => e.event)) ? { events, leaseEpoch } : undefined,
+    statement: headOnly ? { events, leaseEpoch, result: (stored) => stored } : undefined,
     decide: (row) => {
       live(row, sessionId, leaseEpoch);
       return { events, result: (stored) => stored };
@@ -78,9 +79,19 @@ export function messageCommand(
 ): SessionCommand<UserMessageResult> {
   const events = prepareEvents([{ type: 'message.user', data: message }]);
   const { clientMessageId, content } = events[0].event.data as typeof message;
+  const answer = (stored: StoredEvent[], duplicate?: StoredEvent): UserMessageResult => {
+    if (!duplicate) return { event: stored[0] as UserMessageResult['event'], duplicate: false };
+    if ((duplicate.data as { content: string }).content !== content) {
+      throw new IdempotencyConflictError(sessionId, clientMessageId);
+    }
+    return { event: duplicate as UserMessageResult['event'], duplicate: true };
+  };
   return {
     sessionId,
     clientMessageId,
+    statement: EVENT_EFFECTS['message.user'].statement
+      ? { events, message: { clientMessageId, content }, result: answer }
+      : undefined,
     decide: (row, batch) => {
       const r = exists(row, sessionId);
       const known = batch.message(sessionId, clientMessageId);

@@ -256,7 +256,8 @@ export class SessionWriter {
 /** The same command, answering with the session row after it and its events. */
 function asChange(command: SessionCommand<unknown>): SessionCommand<SessionChange> {
   return {
-    ...command,
+    sessionId: command.sessionId,
+    clientMessageId: command.clientMessageId,
     decide: (row, batch) => {
       const decision = command.decide(row, batch);
       return { ...decision, result: (stored, session) => ({ session, events: stored }) };

@@ -41,7 +41,7 @@ export class WriteMetrics implements WriteObserver {
     });
     this.commits = new Counter({
       name: 'sessionwire_write_commits_total',
-      help: 'Commits by path (neutral: one statement; locked: one transaction) and outcome',
+      help: 'Commits by path (statement: one statement; locked: one transaction) and outcome',
       labelNames: ['path', 'outcome'] as const,
       registers,
     });
@@ -76,7 +76,7 @@ export class WriteMetrics implements WriteObserver {
 
   committed(
     writes: number,
-    path: 'neutral' | 'locked',
+    path: 'statement' | 'locked',
     outcome: 'ok' | 'failed',
     seconds: number,
   ): void {

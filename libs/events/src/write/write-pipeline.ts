@@ -1,7 +1,7 @@
 import type { StoredEvent } from '@sessionwire/transport/protocol';
 import type { Database } from '../database';
 import { lockedWrite } from './locked-write';
-import { neutralAppend } from './neutral-append';
+import { statementAppend } from './statement-append';
 import type { SessionCommand, WriteOutcome } from './session-command';
 import { CommitFailedError, WriteQueueFullError } from './write-errors';
 
@@ -15,7 +15,7 @@ export interface WriteObserver {
   /** One commit: how many writes it carried, which path, how it ended, how long it took. */
   committed(
     writes: number,
-    path: 'neutral' | 'locked',
+    path: 'statement' | 'locked',
     outcome: 'ok' | 'failed',
     seconds: number,
   ): void;
@@ -45,16 +45,18 @@ const DEADLOCK_RETRIES = 3;
 /**
  * Group commit. Writes of any sessions that arrive while a commit is in flight gather in a queue;
  * when the commit ends, up to `batchMax` of them go to Postgres together as the next commit: one
- * statement when every write is a row-neutral append, else one transaction on their locked rows.
+ * statement when the effects table lets it apply every write (row-neutral appends, messages), else one transaction on their locked rows.
  * There is no timer: a write that finds nothing in flight is sent in the same tick.
  *
  * Per session, writes commit in submission order; a refused write refuses only its caller; a
  * commit that fails fails every write in it, and none of it is stored. `onCommitted` is called
  * after each commit, once, with its events, before the writers are answered.
  *
- * A batch never waits for a row lock held by another transaction: such a session's writes are
- * left out and committed alone, in order, on the side (later writes of that session follow them
- * there until none is left), so one locked session cannot stall every other session's writes.
+ * Rows are locked in id order, so batches of several processes wait for each other's short
+ * commits without deadlocking. A batch that waits for a lock longer than the connection's
+ * `lock_timeout` (a stuck holder) is retried without waiting: the locked sessions' writes are left
+ * out and committed alone, in order, on the side (later writes of those sessions follow them
+ * there), so one stuck session cannot stall every other session's writes.
  */
 export class WritePipeline {
   private queue: Pending[] = [];
@@ -101,7 +103,7 @@ export class WritePipeline {
     if (this.inFlight || this.queue.length === 0) return;
     const group = this.queue.splice(0, this.options.batchMax);
     this.inFlight = true;
-    void this.commit(group, false).finally(() => {
+    void this.commit(group, true).finally(() => {
       this.inFlight = false;
       this.dispatch();
     });
@@ -129,25 +131,30 @@ export class WritePipeline {
 
   /** Commits a group and answers its writers (after the hook); never rejects. */
   private async commit(group: Pending[], wait: boolean): Promise<void> {
-    const neutral = group.every((p) => p.command.neutral !== undefined);
+    const oneStatement = group.every((p) => p.command.statement !== undefined);
     const commands = group.map((p) => p.command);
     const started = performance.now();
     let outcome: WriteOutcome | undefined;
     let failure: unknown;
     for (let attempt = 0; ; attempt++) {
       try {
-        outcome = neutral
-          ? await neutralAppend(this.db, commands, wait)
+        outcome = oneStatement
+          ? await statementAppend(this.db, commands, wait)
           : await this.transaction(commands, wait);
         break;
       } catch (error) {
         failure = error;
         if (isDeadlock(error) && attempt < DEADLOCK_RETRIES) continue;
+        if (isLockTimeout(error) && attempt < DEADLOCK_RETRIES) {
+          // In a batch: leave the locked sessions out. Alone: wait again.
+          if (group.length > 1) wait = false;
+          continue;
+        }
         break;
       }
     }
     const seconds = (performance.now() - started) / 1000;
-    const path = neutral ? 'neutral' : 'locked';
+    const path = oneStatement ? 'statement' : 'locked';
     if (!outcome) {
       this.options.observer?.committed(group.length, path, 'failed', seconds);
       // A value Postgres refused (validation missed it): find the culprit, commit the others.
@@ -250,6 +257,10 @@ export function driverError(error: unknown): unknown {
 
 function causeOf(error: unknown): unknown {
   return error instanceof CommitFailedError ? error.cause : error;
+}
+
+function isLockTimeout(error: unknown): boolean {
+  return sqlState(causeOf(error)) === '55P03';
 }
 
 function isDeadlock(error: unknown): boolean {
