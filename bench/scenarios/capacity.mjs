@@ -13,9 +13,12 @@ import { latencySummary, nowMs, percentile, round } from '../lib/stats.mjs';
 export const MAX_STRETCH = 1.25;
 
 export function capacityParams(quick) {
-  return quick
-    ? { ladder: [4, 8], tokens: 20, delayMs: 20, workers: 2, clientProcesses: 1, postConcurrency: 8 }
+  // BENCH_CAPACITY_LADDER=50,100,200 runs a shorter ladder (a check of the harness on a busy machine).
+  const ladder = process.env.BENCH_CAPACITY_LADDER?.split(',').map(Number);
+  const params = quick
+    ? { ladder: [2, 4], tokens: 40, delayMs: 50, workers: 2, clientProcesses: 1, postConcurrency: 8 }
     : { ladder: [50, 100, 200, 400, 700, 1000, 1400, 2000], tokens: 200, delayMs: 20, workers: 2, clientProcesses: 2, postConcurrency: 200 };
+  return ladder?.length ? { ...params, ladder } : params;
 }
 
 async function countDeltas(dbUrl, ids) {

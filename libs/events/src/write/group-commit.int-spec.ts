@@ -7,6 +7,7 @@ import { connectPostgres, type DatabaseHandle } from '../database';
 import { StaleLeaseError } from '../errors';
 import { EventStore } from '../event-store';
 import { sessions } from '../schema';
+import { applyEvents } from '../session-effects';
 import { SessionWriter } from './session-writer';
 import { CommitFailedError, InvalidEventError } from './write-errors';
 import type { WriteObserver } from './write-pipeline';
@@ -221,5 +222,54 @@ describe('group commit (SessionWriter)', () => {
     expect(await db.store.getHeadSeq(id)).toBe(1);
     const [row] = await db.handle.db.select().from(sessions).where(eq(sessions.id, id));
     expect(row.headSeq).toBe(1);
+  });
+
+  it('moves the row as the effects table folds, on the one-statement and on the locked path', async () => {
+    const { commits, observer } = recordingObserver();
+    const writer = new SessionWriter(handle.db, { observer });
+    const [a, b] = await sessionsHeld(2);
+    const before = await db.store.requireSession(a);
+    const messages = (id: string, n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        writer.appendUserMessage(id, { clientMessageId: `k${i}`, content: `m${i}` }),
+      );
+    // a: messages and deltas only (one statement); b: the same with a transition (locked path).
+    await Promise.all([...messages(a, 3), writer.append(a, [delta('x')], 7)]);
+    await Promise.all([
+      ...messages(b, 3),
+      writer.append(b, [delta('x')], 7),
+      writer.transition(b, 'ACTIVE', 'SUSPENDED', 'test', 7),
+    ]);
+    expect(commits.map((c) => c.path)).toEqual(['statement', 'locked']);
+    const folded = (extra: NewEvent[]) =>
+      applyEvents({ ...before, state: 'ACTIVE' }, [
+        ...[0, 1, 2].map((i): NewEvent => ({
+          type: 'message.user',
+          data: { clientMessageId: `k${i}`, content: `m${i}` },
+        })),
+        delta('x'),
+        ...extra,
+      ]);
+    const pick = (row: {
+      headSeq: number;
+      lastInputSeq: number;
+      processedSeq: number;
+      activity: string;
+      state: string;
+    }) => ({
+      headSeq: row.headSeq,
+      lastInputSeq: row.lastInputSeq,
+      processedSeq: row.processedSeq,
+      activity: row.activity,
+      state: row.state,
+    });
+    expect(pick(await db.store.requireSession(a))).toEqual(pick(folded([])));
+    expect(pick(await db.store.requireSession(b))).toEqual(
+      pick(
+        folded([
+          { type: 'session.state', data: { from: 'ACTIVE', to: 'SUSPENDED', reason: 'test' } },
+        ]),
+      ),
+    );
   });
 });
