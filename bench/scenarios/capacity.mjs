@@ -26,6 +26,26 @@ async function countDeltas(dbUrl, ids) {
   return rows[0].n;
 }
 
+/** Where a turn's time went, from Postgres' clock: message → turn.started (claiming, starting) and turn.started → turn.completed (the agent's run and its appends). */
+async function turnPhases(dbUrl, ids) {
+  const { rows } = await adminQuery(
+    `select extract(epoch from (s.created_at - m.created_at)) * 1000 as start_ms,
+            extract(epoch from (c.created_at - s.created_at)) * 1000 as run_ms
+     from events m
+     join events s on s.session_id = m.session_id and s.type = 'turn.started'
+     join events c on c.session_id = m.session_id and c.type = 'turn.completed'
+     where m.session_id = any($1::uuid[]) and m.type = 'message.user'`,
+    [ids],
+    dbUrl,
+  );
+  const start = rows.map((r) => Number(r.start_ms));
+  const run = rows.map((r) => Number(r.run_ms));
+  return {
+    messageToStartMs: { p50: round(percentile(start, 50)), p99: round(percentile(start, 99)) },
+    startToCompletedMs: { p50: round(percentile(run, 50)), p99: round(percentile(run, 99)) },
+  };
+}
+
 async function postAll(nodes, ids, content, concurrency) {
   const sentAt = new Map();
   const statuses = {};
@@ -80,6 +100,7 @@ async function step(ctx, params, running, n) {
     for (const v of tail.latencies) latencies.push(v);
     const processes = sampler.stop();
     const expected = await countDeltas(ctx.db.url, ids);
+    const phases = await turnPhases(ctx.db.url, ids);
     const last = Math.max(...done.values());
     const perSession = [...done].map(([id, at]) => (at - posted.sentAt.get(id)) / nominalMs);
     const result = {
@@ -94,9 +115,10 @@ async function step(ctx, params, running, n) {
       delivered: received,
       deliveryRatio: expected ? round(received / expected, 4) : null,
       latencyMs: latencySummary(latencies),
+      phases,
       processes,
     };
-    console.log(`   capacity ${running.label}, N=${n}: stretch ${result.stretch ?? `> ${result.stretchLowerBound}`} (session p50 ${result.sessionStretch.p50}), delivered ${result.deliveryRatio}, p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} ms, posts ${JSON.stringify(posted.statuses)} in ${result.postsMs} ms`);
+    console.log(`   capacity ${running.label}, N=${n}: stretch ${result.stretch ?? `> ${result.stretchLowerBound}`} (session p50 ${result.sessionStretch.p50}), delivered ${result.deliveryRatio}, p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} ms, posts ${JSON.stringify(posted.statuses)} in ${result.postsMs} ms; message→turn.started p50 ${phases.messageToStartMs.p50} ms, turn.started→completed p50 ${phases.startToCompletedMs.p50} ms`);
     return result;
   } finally {
     await closeAll(clients);
@@ -145,9 +167,9 @@ export function capacityReport(x, _out, l) {
   l.push(`N sessions each get one message at once (POSTs spread over 2 API nodes, ${p.postConcurrency} in flight) and stream \`/stream ${p.tokens} ${p.delayMs}\` (the demo agent: ${p.nominalTurnMs / 1000} s at ${1000 / p.delayMs} tokens/s) through ${p.workers} worker processes; one subscriber per session, on alternating nodes. **Stretch**: the POST burst's start to the last \`turn.completed\` on a client, over the nominal ${p.nominalTurnMs / 1000} s (it includes claiming, starting and the demo agent's own timer lag under load); session stretch is the same per session from its own POST. N grows until the stretch passes ${p.maxStretch}. Delivered/expected counts \`message.delta\` frames against the rows in Postgres; latency is the delta's \`createdAt\` (commit's transaction start) to client receive.`, '');
   for (const run of [x.groupCommit, x.unbatched]) {
     l.push(`**APPEND_BATCH_MAX=${run.appendBatchMax}**: largest N with stretch ≤ ${p.maxStretch}: **${run.largestN}**`, '');
-    const rows = run.steps.map((s) => [s.sessions, s.stretch ?? `> ${s.stretchLowerBound}`, `${s.sessionStretch.p50} / ${s.sessionStretch.p99}`, `${s.completed} / ${s.sessions}`, s.deliveryRatio, s.latencyMs.p50, s.latencyMs.p99, s.postsMs, Object.entries(s.postStatuses).map(([k, v]) => `${k}: ${v}`).join(', '),
+    const rows = run.steps.map((s) => [s.sessions, s.stretch ?? `> ${s.stretchLowerBound}`, `${s.sessionStretch.p50} / ${s.sessionStretch.p99}`, `${s.phases.messageToStartMs.p50} / ${s.phases.messageToStartMs.p99}`, `${s.phases.startToCompletedMs.p50} / ${s.phases.startToCompletedMs.p99}`, `${s.completed} / ${s.sessions}`, s.deliveryRatio, s.latencyMs.p50, s.latencyMs.p99, s.postsMs, Object.entries(s.postStatuses).map(([k, v]) => `${k}: ${v}`).join(', '),
       ['apiA', 'apiB', 'worker0', 'worker1', 'redis'].map((k) => s.processes[k]?.cpuPct ?? 'n/a').join(', ')]);
-    const head = ['N', 'stretch', 'session stretch p50 / p99', 'turns completed', 'delivered/expected', 'p50 ms', 'p99 ms', 'POSTs took ms', 'POST statuses', 'CPU % (API A, API B, worker 0, worker 1, redis)'];
+    const head = ['N', 'stretch', 'session stretch p50 / p99', 'message → turn.started p50 / p99 ms', 'turn.started → turn.completed p50 / p99 ms', 'turns completed', 'delivered/expected', 'p50 ms', 'p99 ms', 'POSTs took ms', 'POST statuses', 'CPU % (API A, API B, worker 0, worker 1, redis)'];
     l.push([`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n'), '');
   }
   l.push(`Largest N with group commit / with APPEND_BATCH_MAX=1: **${x.largestNRatio ?? 'n/a'}**.`, '');

@@ -35,8 +35,9 @@ export class BatchedEventReader implements HistoryReader {
     if (!entry) {
       entry = pendingRead({ sessionId, afterSeq, limit });
       this.queued.set(key, entry);
-      // Reads of the same tick join one query.
-      if (!this.inFlight && this.queued.size === 1) queueMicrotask(() => this.dispatch());
+      // Reads of the same event-loop turn (every request whose bytes arrived in one poll) join one
+      // query: dispatched once that turn's I/O callbacks ran, not after the first of them.
+      if (!this.inFlight && this.queued.size === 1) setImmediate(() => this.dispatch());
     }
     return entry.promise;
   }
