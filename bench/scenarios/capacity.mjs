@@ -17,7 +17,7 @@ export function capacityParams(quick) {
   const ladder = process.env.BENCH_CAPACITY_LADDER?.split(',').map(Number);
   const params = quick
     ? { ladder: [2, 4], tokens: 40, delayMs: 50, workers: 2, clientProcesses: 1, postConcurrency: 8 }
-    : { ladder: [50, 100, 200, 400, 700, 1000, 1400, 2000], tokens: 200, delayMs: 20, workers: 2, clientProcesses: 2, postConcurrency: 200 };
+    : { ladder: [10, 25, 50, 100, 200, 400, 700, 1000, 1400, 2000], tokens: 200, delayMs: 20, workers: 2, clientProcesses: 2, postConcurrency: 200 };
   return ladder?.length ? { ...params, ladder } : params;
 }
 
@@ -46,7 +46,7 @@ async function turnPhases(dbUrl, ids) {
   };
 }
 
-async function postAll(nodes, ids, content, concurrency) {
+async function postAll(nodes, ids, content, concurrency, action = 'messages') {
   const sentAt = new Map();
   const statuses = {};
   let next = 0;
@@ -55,10 +55,10 @@ async function postAll(nodes, ids, content, concurrency) {
       while (next < ids.length) {
         const i = next++;
         sentAt.set(ids[i], nowMs());
-        const res = await fetch(`${nodes[i % 2].url}/v1/sessions/${ids[i]}/messages`, {
+        const res = await fetch(`${nodes[i % 2].url}/v1/sessions/${ids[i]}/${action}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ content }),
+          body: JSON.stringify(action === 'messages' ? { content } : {}),
         }).catch(() => ({ status: 0, text: async () => '' }));
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
         await res.text();
@@ -122,6 +122,8 @@ async function step(ctx, params, running, n) {
     return result;
   } finally {
     await closeAll(clients);
+    // End the step's sessions so their workers let them go before the next step (not timed).
+    await postAll(running.nodes, ids, null, 100, 'end');
   }
 }
 

@@ -61,7 +61,7 @@ export async function statementAppend(
       from jsonb_to_recordset(${`[${requests.join(',')}]`}::jsonb)
         as r(i int, s uuid, e int, c text, v jsonb)
     ), locked as materialized (
-      select id, state, lease_epoch from sessions
+      select id, state, lease_epoch, head_seq from sessions
       where id in (select s from req)
       order by id
       for update ${sql.raw(wait ? '' : 'skip locked')}
@@ -72,7 +72,7 @@ export async function statementAppend(
       ) e
       where req.c is not null and req.s in (select id from locked)
     ), ok as materialized (
-      select req.i, req.s, req.c, req.v, req.n,
+      select req.i, req.s, req.c, req.v, req.n, l.head_seq,
              sum(req.n) over (partition by req.s order by req.i) - req.n as before
       from req join locked l on l.id = req.s
       where l.state <> 'ENDED' and (req.e is null or req.e = l.lease_epoch)
@@ -82,6 +82,7 @@ export async function statementAppend(
              max(case when c is not null then before + n end)::bigint as input_at
       from ok group by s
     ), bumped as (
+      -- The rows are locked: the head read in \`locked\` is the one this update moves.
       update sessions t set
         head_seq = t.head_seq + total.n,
         last_input_seq = coalesce(t.head_seq + total.input_at, t.last_input_seq),
@@ -91,12 +92,9 @@ export async function statementAppend(
       returning t.id, t.head_seq
     ), inserted as (
       insert into events (session_id, seq, type, data, client_message_id)
-      select ok.s, b.head_seq - total.n + ok.before + ev.ord, ev.value->>'type', ev.value->'data',
+      select ok.s, ok.head_seq + ok.before + ev.ord, ev.value->>'type', ev.value->'data',
              case when ev.value->>'type' = 'message.user' then ok.c end
-      from ok
-        join total on total.s = ok.s
-        join bumped b on b.id = ok.s
-        cross join lateral jsonb_array_elements(ok.v) with ordinality as ev(value, ord)
+      from ok cross join lateral jsonb_array_elements(ok.v) with ordinality as ev(value, ord)
       returning session_id, seq, type, data, created_at
     )
     select
