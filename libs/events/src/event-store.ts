@@ -159,6 +159,31 @@ export class EventStore {
     return out;
   }
 
+  /**
+   * The turns whose interrupt was requested in `(afterSeq, toSeq]` of each session, in one query
+   * (the worker's poll for interrupt hints it may have missed); sessions with none are absent.
+   */
+  async getInterruptRequests(
+    ranges: readonly { sessionId: string; afterSeq: number; toSeq: number }[],
+  ): Promise<Map<string, string[]>> {
+    const found = new Map<string, string[]>();
+    if (ranges.length === 0) return found;
+    const result = await this.db.execute(sql`
+      select e.session_id, e.data->>'turnId' as turn_id
+      from unnest(${sql.param(ranges.map((r) => r.sessionId))}::uuid[],
+                  ${sql.param(ranges.map((r) => r.afterSeq))}::bigint[],
+                  ${sql.param(ranges.map((r) => r.toSeq))}::bigint[]) as r(session_id, after_seq, to_seq)
+      join events e on e.session_id = r.session_id and e.seq > r.after_seq and e.seq <= r.to_seq
+      where e.type = 'interrupt.requested' and e.data->>'turnId' is not null
+      order by e.session_id, e.seq`);
+    for (const row of rowsOf<{ session_id: string; turn_id: string }>(result)) {
+      const list = found.get(row.session_id) ?? [];
+      list.push(row.turn_id);
+      found.set(row.session_id, list);
+    }
+    return found;
+  }
+
   /** The `limit` events just below `beforeSeq`, ascending. */
   async getEventsBefore(
     sessionId: string,
