@@ -155,7 +155,7 @@ async function ladder(ctx, params, label, batchMax) {
 export async function capacityScenario(ctx) {
   const params = capacityParams(ctx.quick);
   const grouped = await ladder(ctx, params, 'group commit', 512);
-  const unbatched = process.env.BENCH_CAPACITY_GROUPED_ONLY ? { appendBatchMax: 1, steps: [], largestN: 0 } : await ladder(ctx, params, 'APPEND_BATCH_MAX=1', 1);
+  const unbatched = await ladder(ctx, params, 'APPEND_BATCH_MAX=1', 1);
   return {
     params: { ...params, nominalTurnMs: params.tokens * params.delayMs, maxStretch: MAX_STRETCH },
     groupCommit: grouped,
