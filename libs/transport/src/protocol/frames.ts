@@ -1,26 +1,19 @@
-import type { Activity, SessionState } from './states';
+import type { SessionHead } from './states';
 import type { StoredEvent } from './events';
 
 /** Control frames of the stream (PROTOCOL §4); not stored in the log. */
-export interface GapFrame {
+export interface GapFrame extends SessionHead {
   sessionId: string;
   reason: 'replay_gap_exceeded' | 'cursor_ahead';
   fromSeq: number;
   toSeq: number;
-  headSeq: number;
-  state: SessionState;
-  activity: Activity;
   historyUrl: string;
 }
 export interface LiveFrame {
   sessionId: string;
   headSeq: number;
 }
-export interface HeartbeatFrame {
-  headSeq: number;
-  state: SessionState;
-  activity: Activity;
-}
+export type HeartbeatFrame = SessionHead;
 export interface EndFrame {
   sessionId: string;
   headSeq: number;
