@@ -5,7 +5,7 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import { DomainError } from '@sessionwire/events';
+import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
 import type { ErrorCode } from '@sessionwire/transport/protocol';
 import type { Request, Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';

@@ -1,4 +1,4 @@
-import { DomainError } from '@sessionwire/events';
+import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
 import { ERROR_CODES, type ErrorCode, type Problem } from '@sessionwire/transport/protocol';
 
 const TITLES: Record<ErrorCode, string> = {

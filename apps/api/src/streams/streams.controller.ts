@@ -1,6 +1,6 @@
 import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { SessionNotFoundError } from '@sessionwire/events';
+import { SessionNotFoundError } from '@sessionwire/transport/protocol/domain-errors';
 import type { Request, Response } from 'express';
 import { RequireAccess } from '../auth/access.decorator';
 import { SessionId } from '../common/session-id.param';
