@@ -75,5 +75,5 @@ export const API_VARIABLES = variablesReadBy((env) =>
   loadApiConfig(env, { requireConnections: false }),
 );
 export const WORKER_VARIABLES = variablesReadBy((env) =>
-  loadWorkerConfig(env, { requireUrls: false }),
+  loadWorkerConfig(env, { requireConnections: false }),
 );

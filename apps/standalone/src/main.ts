@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { runMain, stopOnSignals } from '@sessionwire/app-kit';
 import pino from 'pino';
 // The single-process composition root: the only app that imports other apps' bootstraps.
 import { createApiApp, drainApiApp } from '../../api/src/bootstrap';
@@ -9,10 +10,11 @@ import { describeMode, loadStandaloneConfig } from './standalone-config';
 import { openRuntime } from './standalone-runtime';
 import { startBanner } from './start-banner';
 
-const log = pino({ base: { service: 'sessionwire' }, level: process.env.LOG_LEVEL || 'info' });
+const log = pino({ base: { service: 'sessionwire' } });
 
 async function main(): Promise<void> {
   const config = loadStandaloneConfig(process.env);
+  log.level = config.logLevel;
   const mode = describeMode(config.mode);
   log.info({ mode }, 'starting API and worker in one process');
   const runtime = await openRuntime(config.mode, config.api.redisPrefix, log);
@@ -36,32 +38,15 @@ async function main(): Promise<void> {
   // After the startup logs that Nest flushes on the next turns of the event loop.
   setTimeout(() => process.stdout.write(`${banner}\n`), 100);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'draining');
-    const limit = Math.max(config.api.drainMs, config.worker.drainMs) + 15_000;
-    setTimeout(() => {
-      log.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, limit).unref();
-    try {
+  stopOnSignals({
+    log,
+    drainMs: Math.max(config.api.drainMs, config.worker.drainMs),
+    stop: async () => {
       await Promise.all([drainApiApp(api, config.api), workerService.drain()]);
       await worker.close();
       await runtime.close();
-      log.info('stopped');
-      process.exit(0);
-    } catch (error) {
-      log.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+    },
+  });
 }
 
-main().catch((error: unknown) => {
-  log.fatal({ err: error }, error instanceof Error ? error.message : 'startup failed');
-  process.exit(1);
-});
+runMain(log, main);

@@ -52,7 +52,7 @@ export async function openRuntime(
       : new MemoryBroker();
   return {
     apiDatabase: databases[0],
-    workerDatabase: databases.at(-1)!,
+    workerDatabase: databases[databases.length - 1],
     broker,
     close: async () => {
       await broker.close();
