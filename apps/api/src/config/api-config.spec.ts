@@ -1,3 +1,4 @@
+import { AGENTS } from '@sessionwire/agents';
 import { loadApiConfig } from './api-config';
 
 const base = { DATABASE_URL: 'postgres://u@h:5432/db', REDIS_URL: 'redis://h:6379' };
@@ -80,6 +81,10 @@ describe(loadApiConfig.name, () => {
     expect(() => loadApiConfig({ REDIS_URL: base.REDIS_URL })).toThrow(/DATABASE_URL/);
     expect(() => loadApiConfig({ DATABASE_URL: base.DATABASE_URL })).toThrow(/REDIS_URL/);
     expect(loadApiConfig({}, { requireConnections: false }).databaseUrl).toBeUndefined();
+  });
+
+  it('accepts exactly the agents of libs/agents', () => {
+    expect(loadApiConfig(base).agents).toEqual(Object.keys(AGENTS));
   });
 
   it('refuses production without API_KEYS or AUTH_SECRET', () => {

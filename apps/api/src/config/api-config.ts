@@ -1,3 +1,4 @@
+import { AGENT_NAMES } from '@sessionwire/agents';
 import {
   CONNECTION_VARIABLES,
   connectionUrls,
@@ -15,10 +16,6 @@ import {
 } from '@sessionwire/app-kit';
 import { z } from 'zod';
 
-/** Agents a session may name; workers ship a runtime for each. */
-export const KNOWN_AGENTS = ['demo', 'openai'] as const;
-export type AgentName = (typeof KNOWN_AGENTS)[number];
-
 /** What the API app reads from its environment, validated once at start. */
 export interface ApiConfig {
   port: number;
@@ -34,6 +31,7 @@ export interface ApiConfig {
   authSecret?: string;
   logLevel: LogLevel;
   production: boolean;
+  /** Agents a session may name (the shipped ones, `AGENTS` in libs/agents). */
   agents: readonly string[];
   /** Origins allowed by CORS (`*` for any); empty: no CORS headers (same-origin pages only). */
   corsOrigins: string[];
@@ -115,7 +113,7 @@ export function loadApiConfig(
     authSecret: c.AUTH_SECRET,
     logLevel: c.LOG_LEVEL,
     production,
-    agents: KNOWN_AGENTS,
+    agents: AGENT_NAMES,
     corsOrigins: c.CORS_ORIGINS ?? [],
   };
 }
