@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { EventsModule, type DatabaseHandle } from '@sessionwire/events';
 import { BROKER, type Broker } from '@sessionwire/transport/server';
 import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { AuthGuard } from './auth/auth.guard';
 import { TokenService } from './auth/token.service';
 import type { ApiConfig } from './config/api-config';
@@ -18,6 +19,8 @@ import { StreamsModule } from './streams/streams.module';
 export interface ApiRuntime {
   database: DatabaseHandle;
   broker: Broker;
+  /** Where the request and app logs go; stdout when unset. */
+  logDestination?: DestinationStream;
 }
 
 /** Composes the API: config, runtime handles, auth, sessions, streams, health. */
@@ -35,7 +38,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [
-        LoggerModule.forRoot(loggerOptions(config)),
+        LoggerModule.forRoot(loggerOptions(config, runtime.logDestination)),
         EventsModule.forHandle(runtime.database),
         SessionsModule,
         StreamsModule,

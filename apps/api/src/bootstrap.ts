@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { ApiModule, type ApiRuntime } from './api.module';
+import { configureHttpServer } from './common/http-server';
 import { bodyLimitBytes, jsonBody } from './common/json-body.middleware';
 import type { ApiConfig } from './config/api-config';
 import { ProblemFilter } from './errors/problem.filter';
@@ -25,6 +26,7 @@ export async function createApiApp(
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
+  configureHttpServer(app.getHttpServer());
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');

@@ -9,6 +9,7 @@ import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
 import type { ErrorCode } from '@sessionwire/transport/protocol';
 import type { Request, Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
+import { isClientGone, markExpected } from '../logging/request-outcome';
 import { ApiProblem, problemBody } from './problem';
 import { allowedMethods } from './route-methods';
 import { isDatabaseUnavailable } from './unavailable';
@@ -35,7 +36,8 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 
 /**
  * Renders every error as `application/problem+json`. Once a response has started (an SSE stream)
- * it never writes: it logs and drops the connection.
+ * it never writes: it logs and drops the connection. Faults are logged at `error` with their
+ * stack; an answer by design (`ApiProblem` with `expected`) and a client that went away are not.
  */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
@@ -45,14 +47,18 @@ export class ProblemFilter implements ExceptionFilter {
     const req = host.switchToHttp().getRequest<Request>();
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) {
-      this.logger.warn(
-        { err: exception, method: req.method, path: req.path },
-        'error after the response started; closing the connection',
-      );
+      if (isClientGone(exception)) {
+        this.logger.log({ method: req.method, path: req.path }, 'the client went away');
+      } else {
+        this.logger.error(
+          { err: exception, method: req.method, path: req.path },
+          'error after the response started; closing the connection',
+        );
+      }
       if (!res.destroyed) res.destroy();
       return;
     }
-    const rendered = this.render(exception, req);
+    const rendered = this.render(exception, req, res);
     const body = problemBody(rendered.code, rendered.detail, rendered.errorId);
     res.status(body.status);
     for (const [name, value] of Object.entries(rendered.headers ?? {})) res.setHeader(name, value);
@@ -61,8 +67,10 @@ export class ProblemFilter implements ExceptionFilter {
     res.end(JSON.stringify(body));
   }
 
-  private render(exception: unknown, req: Request): Rendered {
+  private render(exception: unknown, req: Request, res: Response): Rendered {
     if (exception instanceof ApiProblem) {
+      const level = exception.options.expected;
+      if (level) markExpected(res, level, exception.message);
       return { code: exception.code, detail: exception.message, headers: exception.headers };
     }
     if (exception instanceof DomainError)

@@ -53,9 +53,12 @@ export class StreamsController {
     @Res() res: Response,
   ): Promise<void> {
     if (this.lifecycle.draining) {
-      throw new ApiProblem('unavailable', 'this node is draining; reconnect to another', {
-        'Retry-After': '1',
-      });
+      throw new ApiProblem(
+        'unavailable',
+        'this node is draining; reconnect to another',
+        { 'Retry-After': '1' },
+        { expected: 'info' },
+      );
     }
     const cursor = streamCursor(lastEventId, after);
     const head = await this.hub.resolveHead(sessionId, cursor);

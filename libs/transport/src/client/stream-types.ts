@@ -68,7 +68,10 @@ export interface StreamReconnect {
 }
 
 export interface SessionStreamEvents extends Record<string, unknown> {
-  /** A stored event, in seq order, never twice. */
+  /**
+   * A stored event, in seq order, never twice. An agent's failure is one of them, of type
+   * `agent.error`; the `error` event below is the SDK's own.
+   */
   event: StoredEvent;
   /** A skipped range: fill it with `backfill(gap)` if the app needs it. */
   gap: GapFrame;
@@ -81,7 +84,10 @@ export interface SessionStreamEvents extends Record<string, unknown> {
   open: { url: string; cursor: number };
   /** The connection was lost; the next attempt starts after `delayMs`. */
   reconnect: StreamReconnect;
-  /** A non-fatal problem: a malformed frame, a failed connection attempt. */
+  /**
+   * A non-fatal transport problem: a malformed frame, a failed connection attempt. Never a stored
+   * event (an agent's failure arrives as an `event` of type `agent.error`).
+   */
   error: Error;
   /** The stream stopped for good. Emitted once. */
   close: StreamClose;
