@@ -239,7 +239,10 @@ export class TurnRunner {
   }
 
   private errorEvent(code: string, error: unknown): NewEvent {
-    return { type: 'agent.error', data: { code, message: errorMessage(error), turnId: this.turnId } };
+    return {
+      type: 'agent.error',
+      data: { code, message: errorMessage(error), turnId: this.turnId },
+    };
   }
 
   private agentTurn(): AgentTurn {
