@@ -26,6 +26,8 @@ export interface ApiConfig {
   agents: readonly string[];
   /** Origins allowed by CORS (`*` for any); empty: no CORS headers (same-origin pages only). */
   corsOrigins: string[];
+  /** Serve the playground page at `/` and the SDK bundle at `/sdk/` (PLAYGROUND). */
+  playground: boolean;
 }
 
 export interface LoadApiConfigOptions {
@@ -98,6 +100,7 @@ const schema = z.object({
     )
     .optional(),
   NODE_ENV: z.string().optional(),
+  PLAYGROUND: z.enum(['on', 'off']).optional(),
 });
 
 /**
@@ -150,6 +153,7 @@ export function loadApiConfig(
     production,
     agents: KNOWN_AGENTS,
     corsOrigins: c.CORS_ORIGINS ?? [],
+    playground: c.PLAYGROUND ? c.PLAYGROUND === 'on' : !production,
   };
 }
 
