@@ -154,6 +154,7 @@ async function openSession(id) {
     logFrame(e.seq, summary(e));
     $('cursor').textContent = String(stream.lastSeq);
     render(e);
+    $('transcript').scrollTop = $('transcript').scrollHeight;
   }));
   stream.on('gap', (g) => inOrder(async () => {
     logFrame('gap', `${g.fromSeq}–${g.toSeq} skipped (${g.reason}), loading history`, 'control');
