@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '../database';
@@ -16,10 +17,12 @@ describe('@sessionwire/client as an installed package', () => {
   let db: TestDatabase;
   let app: Standalone;
   let project: { dir: string; tarball: string };
+  let cwd: string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    app = new Standalone(process.cwd(), await freePort(), {
+    cwd = mkdtempSync(join(tmpdir(), 'sessionwire-sdk-server-'));
+    app = new Standalone(cwd, await freePort(), {
       DATABASE_URL: db.url,
       PLAYGROUND: 'off',
     });
@@ -33,6 +36,7 @@ describe('@sessionwire/client as an installed package', () => {
     if (app?.child && app.child.exitCode === null) await app.stop();
     await db?.drop();
     if (project) rmSync(project.dir, { recursive: true, force: true });
+    rmSync(cwd, { recursive: true, force: true });
   }, 30_000);
 
   it('packs only the built files, the README and package.json, with zod as its one dependency', async () => {
@@ -68,6 +72,11 @@ describe('@sessionwire/client as an installed package', () => {
     }
   });
 
+  it('is not served under /sdk/ (nor the playground at /) with PLAYGROUND=off', async () => {
+    expect((await fetch(`${app.url}/sdk/index.mjs`)).status).toBe(404);
+    expect((await fetch(`${app.url}/`)).status).toBe(404);
+  });
+
   it('runs from an ES module: streams the reply, and errors keep their class names', async () => {
     const out = await runNode('esm.mjs', project.dir, { SESSIONWIRE_URL: app.url });
     expect(JSON.parse(out)).toEqual({
@@ -87,23 +96,19 @@ describe('@sessionwire/client as an installed package', () => {
 
   it('type-checks as ESM and as CommonJS (nodenext), declarations included', async () => {
     const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-    const args = [
-      tsc,
-      '--noEmit',
-      '--strict',
-      '--module',
-      'nodenext',
-      '--moduleResolution',
-      'nodenext',
-      '--target',
-      'es2022',
-      '--lib',
-      'es2023,dom',
-      '--types',
-      '',
-      'types.mts',
-      'types.cts',
-    ];
+    const compilerOptions = {
+      noEmit: true,
+      strict: true,
+      module: 'nodenext',
+      moduleResolution: 'nodenext',
+      target: 'es2022',
+      lib: ['es2023', 'dom'],
+      types: [],
+      skipLibCheck: false, // the package's own declarations are checked too
+    };
+    const tsconfig = { compilerOptions, files: ['types.mts', 'types.cts'] };
+    writeFileSync(join(project.dir, 'tsconfig.json'), JSON.stringify(tsconfig));
+    const args = [tsc, '-p', 'tsconfig.json'];
     const result = await promisify(execFile)(process.execPath, args, { cwd: project.dir }).catch(
       (error: { stdout: string }) => ({ stdout: error.stdout }),
     );

@@ -4,7 +4,7 @@ import {
   SessionStream,
   type OutboxMessage,
   type StoredEvent,
-  type StreamOffline,
+  type OfflineInfo,
 } from '@sessionwire/client';
 
 const options = { baseUrl: 'http://localhost:3000', sessionId: 's', giveUpAfterMs: 60_000 };
@@ -17,7 +17,7 @@ stream.on('event', (event: StoredEvent) => {
   // @ts-expect-error: message.user has no `text`
   if (event.type === 'message.user') void event.data.text;
 });
-stream.on('offline', (offline: StreamOffline) => void offline.error.message);
+stream.on('offline', (offline: OfflineInfo) => void offline.error.message);
 const outbox = new Outbox(options);
 const sent: Promise<OutboxMessage> = outbox.send('hello');
 void sent;
