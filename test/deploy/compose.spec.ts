@@ -153,6 +153,23 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/COPY libs\/events\/migrations \.\/libs\/events\/migrations/);
   });
 
+  it('copies every file that npm run build reads into the build stage', () => {
+    const ignored = readRepoFile('.dockerignore').split('\n');
+    for (const path of [
+      'rspack.config.js',
+      'scripts/node-version-check.js',
+      'scripts/build-playground.mjs',
+      'packages/client',
+    ]) {
+      expect({ path, copied: stages[0].includes(path) }).toEqual({ path, copied: true });
+      const top = path.split('/')[0];
+      expect({ path, ignored: ignored.includes(path) || ignored.includes(top) }).toEqual({
+        path,
+        ignored: false,
+      });
+    }
+  });
+
   it('runs as a non-root user', () => {
     const user = /^USER (\S+)/m.exec(runtime)?.[1];
     expect(user).toBeDefined();

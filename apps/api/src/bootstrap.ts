@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger as NestLogger } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
 import { ApiModule, type ApiRuntime } from './api.module';
 import { configureHttpServer } from './common/http-server';
@@ -8,6 +9,7 @@ import type { ApiConfig } from './config/api-config';
 import { ProblemFilter } from './errors/problem.filter';
 import { LifecycleService } from './health/lifecycle.service';
 import { mountOpenApi } from './openapi/openapi';
+import { mountPlayground } from './playground/playground';
 import { StreamHubService } from './streams/stream-hub.service';
 
 export type { ApiRuntime };
@@ -38,6 +40,11 @@ export async function createApiApp(
       exposedHeaders: ['retry-after', 'x-request-id'],
       maxAge: 600,
     });
+  }
+  if (config.playground && !mountPlayground(app, config)) {
+    new NestLogger('Playground').warn(
+      'PLAYGROUND is on but dist/playground is missing: npm run build',
+    );
   }
   app.use(...jsonBody(bodyLimitBytes(config.maxMessageBytes)));
   app.useGlobalFilters(new ProblemFilter());

@@ -51,6 +51,17 @@ describe(loadApiConfig.name, () => {
     });
   });
 
+  it('serves the playground unless NODE_ENV=production, and PLAYGROUND decides when set', () => {
+    const key = { API_KEYS: 'key-aaaaaaaaaaaaaaaa' };
+    expect(loadApiConfig(base).playground).toBe(true);
+    expect(loadApiConfig({ ...base, ...key, NODE_ENV: 'production' }).playground).toBe(false);
+    expect(
+      loadApiConfig({ ...base, ...key, NODE_ENV: 'production', PLAYGROUND: 'on' }).playground,
+    ).toBe(true);
+    expect(loadApiConfig({ ...base, PLAYGROUND: 'off' }).playground).toBe(false);
+    expect(() => loadApiConfig({ ...base, PLAYGROUND: 'yes' })).toThrow(/PLAYGROUND/);
+  });
+
   it('treats an empty variable as unset', () => {
     const config = loadApiConfig({ ...base, PORT: '', API_KEYS: '', AUTH_SECRET: '  ' });
     expect(config.port).toBe(3000);

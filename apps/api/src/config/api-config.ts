@@ -35,6 +35,8 @@ export interface ApiConfig {
   agents: readonly string[];
   /** Origins allowed by CORS (`*` for any); empty: no CORS headers (same-origin pages only). */
   corsOrigins: string[];
+  /** Serve the playground page at `/` and the SDK bundle at `/sdk/` (PLAYGROUND). */
+  playground: boolean;
 }
 
 /** The configuration of `start:api`: the app's, and the connections its `main` opens. */
@@ -71,6 +73,7 @@ const schema = z.object({
       ),
   ).optional(),
   NODE_ENV: z.string().optional(),
+  PLAYGROUND: z.enum(['on', 'off']).optional(),
 });
 
 const migrateSchema = z.object({
@@ -115,6 +118,7 @@ export function loadApiConfig(
     production,
     agents: AGENT_NAMES,
     corsOrigins: c.CORS_ORIGINS ?? [],
+    playground: c.PLAYGROUND ? c.PLAYGROUND === 'on' : !production,
   };
 }
 

@@ -1,5 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { HARD_EXIT_MARGIN_MS, stopOnSignals, type ShutdownLog } from './graceful-shutdown';
+import {
+  HARD_EXIT_MARGIN_MS,
+  SAME_PRESS_MS,
+  stopOnSignals,
+  type ShutdownLog,
+} from './graceful-shutdown';
 import { ConfigError } from '../config/read-env';
 import { runMain } from './run-main';
 
@@ -38,13 +43,34 @@ describe(stopOnSignals.name, () => {
     expect(log.lines[1].details).toEqual({ durationMs: expect.any(Number) });
   });
 
-  it('leaves a second signal of the same kind to Node (which ends the process at once)', () => {
+  it('stops at once with 128 + the signal number on a second signal, not on a repeat of the first', () => {
     const target = new FakeProcess();
-    stopOnSignals({ log: recordingLog(), drainMs: 0, stop: () => new Promise(() => {}) }, target);
-    expect(target.listenerCount('SIGINT')).toBe(1);
+    const log = recordingLog();
+    const said: string[] = [];
+    let clock = 1_000;
+    stopOnSignals(
+      {
+        log,
+        drainMs: 0,
+        stop: () => new Promise(() => {}),
+        announce: {
+          say: (line) => said.push(line),
+          draining: (signal) => `${signal}: draining`,
+          stopNow: (signal) => `${signal} again: stopping now`,
+        },
+      },
+      target,
+      () => clock,
+    );
     target.emit('SIGINT');
-    expect(target.listenerCount('SIGINT')).toBe(0);
-    expect(target.listenerCount('SIGTERM')).toBe(1);
+    clock += SAME_PRESS_MS - 1; // npm forwards the same Ctrl-C
+    target.emit('SIGINT');
+    expect(target.exits).toEqual([]);
+    clock += 1;
+    target.emit('SIGINT');
+    expect(target.exits).toEqual([130]);
+    expect(said).toEqual(['SIGINT: draining', 'SIGINT again: stopping now']);
+    expect(log.lines.map((l) => l.message)).toEqual(['draining', 'second signal; stopping now']);
   });
 
   it('exits 1 when stopping fails', async () => {
@@ -77,11 +103,7 @@ describe(runMain.name, () => {
     const fatal = jest.fn();
     const exits: number[] = [];
     const failure = new Error('listen EADDRINUSE: address already in use :::3000');
-    runMain(
-      { fatal },
-      () => Promise.reject(failure),
-      (code) => exits.push(code),
-    );
+    runMain({ fatal }, () => Promise.reject(failure), { exit: (code) => exits.push(code) });
     await settle();
     expect(fatal).toHaveBeenCalledWith({ err: failure }, failure.message);
     expect(exits).toEqual([1]);
@@ -93,7 +115,7 @@ describe(runMain.name, () => {
     const main = () => {
       throw new ConfigError('PORT', 'must be an integer from 0 to 65535');
     };
-    runMain({ fatal }, main, (code) => exits.push(code));
+    runMain({ fatal }, main, { exit: (code) => exits.push(code) });
     await settle();
     expect(fatal).toHaveBeenCalledWith(
       { variable: 'PORT' },
@@ -105,13 +127,24 @@ describe(runMain.name, () => {
   it('does nothing more when main succeeds', async () => {
     const fatal = jest.fn();
     const exits: number[] = [];
-    runMain(
-      { fatal },
-      async () => undefined,
-      (code) => exits.push(code),
-    );
+    runMain({ fatal }, async () => undefined, { exit: (code) => exits.push(code) });
     await settle();
     expect(fatal).not.toHaveBeenCalled();
     expect(exits).toEqual([]);
+  });
+
+  it('prints the one line a failure the user can fix has, instead of a fatal log', async () => {
+    const fatal = jest.fn();
+    const exits: number[] = [];
+    const lines: string[] = [];
+    runMain({ fatal }, () => Promise.reject(new Error('port 3000 is in use')), {
+      exit: (code) => exits.push(code),
+      stderr: (line) => lines.push(line),
+      describeFailure: (error) => (error as Error).message,
+    });
+    await settle();
+    expect(lines).toEqual(['port 3000 is in use']);
+    expect(fatal).not.toHaveBeenCalled();
+    expect(exits).toEqual([1]);
   });
 });

@@ -32,6 +32,7 @@ function setup(options: Partial<SessionStreamOptions> = {}) {
   stream.on('reconnect', (r) => seen.reconnects.push(r));
   stream.on('close', (c) => seen.closes.push(c));
   stream.on('error', () => undefined);
+  stream.on('offline', () => undefined);
   return { server, clock, stream, seen };
 }
 
@@ -73,7 +74,10 @@ describe(SessionStream.name, () => {
 
   it('backs off exponentially with jitter and never in a tight loop on instant clean closes', async () => {
     const randoms = [0.9, 0.1, 0.9, 0.9, 0.9, 0.9];
-    const { server, clock, stream, seen } = setup({ random: () => randoms.shift() ?? 0.9 });
+    const { server, clock, stream, seen } = setup({
+      random: () => randoms.shift() ?? 0.9,
+      offlineAfterMs: 3_600_000, // its timer would be the next one fired here
+    });
     for (let i = 0; i < 6; i++) server.sse().close();
     stream.start();
     for (let i = 0; i < 5; i++) {
