@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AGENTS } from '@sessionwire/agents';
 import type { NextFunction, Request, Response } from 'express';
 import type { ApiConfig } from '../config/api-config';
 import { authDisabled } from '../config/api-config';
@@ -14,10 +15,10 @@ export function playgroundDir(): string | undefined {
   return candidates.find((dir) => existsSync(join(dir, 'index.html')));
 }
 
-/** What the page needs to know about this server; agent descriptions will join the names here. */
+/** What the page needs to know about this server. */
 export function playgroundConfig(config: ApiConfig) {
   return {
-    agents: config.agents.map((name) => ({ name })),
+    agents: config.agents.map((name) => ({ name, description: AGENTS[name]?.description ?? '' })),
     authRequired: !authDisabled(config),
     heartbeatMs: config.heartbeatMs,
     maxMessageBytes: config.maxMessageBytes,

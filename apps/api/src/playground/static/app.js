@@ -197,7 +197,13 @@ async function control(action) {
 
 async function start() {
   config = await fetch('/playground/config.json').then((r) => r.json());
-  $('agent').replaceChildren(...config.agents.map((a) => el('option', '', a.name)));
+  $('agent').replaceChildren(
+    ...config.agents.map((a) => {
+      const option = el('option', '', a.name);
+      option.title = a.description;
+      return option;
+    }),
+  );
   $('auth').onsubmit = (e) => {
     e.preventDefault();
     sessionStorage.setItem(KEY, $('api-key').value.trim());
