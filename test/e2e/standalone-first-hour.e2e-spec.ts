@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { freePort, waitFor } from '../process';
 import { json, Standalone } from './standalone-process';
 
-const OLD_NODE = '/usr/bin/node'; // the machine's Node 20 (TEAM.md); CI runs on the same kind
+const OLD_NODE = '/usr/bin/node'; // Debian's Node 20: .ci/run puts Node 24 first on PATH, beside it
 const lines = (text: string) => text.trim().split('\n');
 const DEMO_COMMANDS = [
   '/stream N [delayMs]',
