@@ -1,7 +1,15 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { EventStore } from '@sessionwire/events';
-import { BROKER, StreamHub, type Broker, type SessionHead } from '@sessionwire/transport/server';
+import {
+  BROKER,
+  FlushScheduler,
+  serveSse,
+  StreamHub,
+  type Broker,
+  type SessionHead,
+  type SseStreamOptions,
+} from '@sessionwire/transport/server';
 import type { ApiConfig } from '../config/api-config';
 import { API_CONFIG } from '../config/config.tokens';
 import { StreamMetricsService } from '../health/stream-metrics.service';
@@ -11,6 +19,7 @@ import { StreamMetricsService } from '../health/stream-metrics.service';
 export class StreamHubService implements OnApplicationShutdown {
   private readonly logger = new Logger('Streams');
   private readonly hub: StreamHub;
+  private readonly sse: SseStreamOptions;
 
   constructor(
     @Inject(API_CONFIG) config: ApiConfig,
@@ -28,6 +37,11 @@ export class StreamHubService implements OnApplicationShutdown {
       metrics,
       log: this.logger,
     });
+    this.sse = {
+      scheduler: new FlushScheduler(),
+      metrics,
+      maxBufferBytes: config.streamMaxBufferBytes,
+    };
   }
 
   get openStreams(): number {
@@ -40,11 +54,11 @@ export class StreamHubService implements OnApplicationShutdown {
   }
 
   serve(
-    req: IncomingMessage,
     res: ServerResponse,
     params: { sessionId: string; cursor: number; head: SessionHead },
   ): Promise<void> {
-    return this.hub.serve(req, res, params);
+    const stream = serveSse(this.hub, res, params, this.sse);
+    return stream?.following?.done ?? Promise.resolve();
   }
 
   async drain(durationMs: number): Promise<void> {

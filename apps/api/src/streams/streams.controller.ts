@@ -1,7 +1,7 @@
-import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SessionNotFoundError } from '@sessionwire/events';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { RequireAccess } from '../auth/access.decorator';
 import { SessionId } from '../common/session-id.param';
 import { ApiProblem } from '../errors/problem';
@@ -49,7 +49,6 @@ export class StreamsController {
     @SessionId() sessionId: string,
     @Headers('last-event-id') lastEventId: unknown,
     @Query('after') after: unknown,
-    @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
     if (this.lifecycle.draining) {
@@ -60,6 +59,6 @@ export class StreamsController {
     const cursor = streamCursor(lastEventId, after);
     const head = await this.hub.resolveHead(sessionId, cursor);
     if (!head) throw new SessionNotFoundError(sessionId);
-    await this.hub.serve(req, res, { sessionId, cursor, head });
+    await this.hub.serve(res, { sessionId, cursor, head });
   }
 }
