@@ -4,6 +4,7 @@ import { EventsModule, type DatabaseHandle } from '@sessionwire/events';
 import { BROKER, type Broker } from '@sessionwire/transport/server';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthGuard } from './auth/auth.guard';
+import { Authenticator } from './auth/authenticator';
 import { TokenService } from './auth/token.service';
 import type { ApiConfig } from './config/api-config';
 import { API_CONFIG } from './config/config.tokens';
@@ -29,6 +30,7 @@ export class ApiModule {
       { provide: API_CONFIG, useValue: config },
       { provide: BROKER, useValue: runtime.broker },
       TokenService,
+      Authenticator,
       LifecycleService,
       StreamMetricsService,
     ];
@@ -42,7 +44,14 @@ export class ApiModule {
         HealthModule,
       ],
       providers: [...shared, { provide: APP_GUARD, useClass: AuthGuard }],
-      exports: [API_CONFIG, BROKER, TokenService, LifecycleService, StreamMetricsService],
+      exports: [
+        API_CONFIG,
+        BROKER,
+        TokenService,
+        Authenticator,
+        LifecycleService,
+        StreamMetricsService,
+      ],
     };
   }
 }

@@ -1,12 +1,24 @@
+import type { IncomingMessage } from 'node:http';
 import { json, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { ApiProblem } from '../errors/problem';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
-function hasBody(req: Request): boolean {
+function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   if (req.headers['transfer-encoding'] !== undefined) return true;
   return length !== undefined && length !== '0';
+}
+
+/** 415 for a request with a body that is not JSON; undefined when it has none or a JSON one. */
+export function unsupportedBody(req: IncomingMessage): ApiProblem | undefined {
+  if (!hasBody(req)) return undefined;
+  const type = req.headers['content-type'] ?? '';
+  if (JSON_TYPE.test(type)) return undefined;
+  return new ApiProblem(
+    'unsupported_media_type',
+    `request bodies must be application/json, not ${type ? `"${type}"` : 'untyped'}`,
+  );
 }
 
 /**
@@ -14,19 +26,8 @@ function hasBody(req: Request): boolean {
  * bodies above `limitBytes` get 413 (body-parser stops reading at the limit).
  */
 export function jsonBody(limitBytes: number): RequestHandler[] {
-  const requireJson = (req: Request, _res: Response, next: NextFunction) => {
-    if (!hasBody(req)) return next();
-    const type = req.headers['content-type'] ?? '';
-    if (!JSON_TYPE.test(type)) {
-      return next(
-        new ApiProblem(
-          'unsupported_media_type',
-          `request bodies must be application/json, not ${type ? `"${type}"` : 'untyped'}`,
-        ),
-      );
-    }
-    next();
-  };
+  const requireJson = (req: Request, _res: Response, next: NextFunction) =>
+    next(unsupportedBody(req));
   const parse = json({
     limit: limitBytes,
     strict: true,

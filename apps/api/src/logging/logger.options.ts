@@ -26,6 +26,21 @@ export function serializeError(error: Error): Record<string, unknown> {
   return serialized;
 }
 
+/** The request's id: a valid incoming `X-Request-Id` is kept, otherwise a new UUIDv7; echoed. */
+export function requestId(req: IncomingMessage, res: ServerResponse): string {
+  const incoming = req.headers['x-request-id'];
+  const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : uuidv7();
+  res.setHeader('X-Request-Id', id);
+  return id;
+}
+
+/** Level of a request's log line: 5xx (or an error) at `error`, 4xx at `warn`, the rest `info`. */
+export function requestLogLevel(statusCode: number, error?: unknown): 'error' | 'warn' | 'info' {
+  if (error || statusCode >= 500) return 'error';
+  if (statusCode >= 400) return 'warn';
+  return 'info';
+}
+
 /**
  * JSON logs with one request id per request (an incoming valid `X-Request-Id` is kept and echoed).
  * No headers, bodies or tokens are logged.
@@ -35,17 +50,8 @@ export function loggerOptions(config: ApiConfig): Params {
     pinoHttp: {
       level: config.logLevel,
       base: { service: 'sessionwire-api' },
-      genReqId: (req: IncomingMessage, res: ServerResponse) => {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : uuidv7();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, error) => {
-        if (error || res.statusCode >= 500) return 'error';
-        if (res.statusCode >= 400) return 'warn';
-        return 'info';
-      },
+      genReqId: requestId,
+      customLogLevel: (_req, res, error) => requestLogLevel(res.statusCode, error),
       serializers: {
         req: (req: { id: unknown; method: string; url: string }) => ({
           id: req.id,

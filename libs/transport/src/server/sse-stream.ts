@@ -86,7 +86,8 @@ export class SseStream extends StreamWriter implements StreamSink {
  * Serves one SSE stream on a raw Node response, as a consumer of {@link StreamHub.follow}. The
  * caller has authenticated and looked the session up (404). A cursor at the head of an ENDED
  * session gets `204` (a browser's EventSource then stops); otherwise the headers and `retry:` go
- * out at once, before the backlog is read, and the follower's frames follow. A draining hub
+ * out at once, before the backlog is read, and the follower's frames follow. `HEAD` gets the
+ * headers a `GET` would get, and nothing is followed. A draining hub
  * answers with a random `retry:` and closes. Returns the stream, or undefined when nothing is
  * followed (204, draining, or the client already left).
  */
@@ -104,6 +105,10 @@ export function serveSse(
   }
   response.socket?.setNoDelay(true);
   response.writeHead(200, SSE_HEADERS);
+  if (response.req?.method === 'HEAD') {
+    response.end();
+    return undefined;
+  }
   if (!hub.isAccepting) {
     response.end(encodeRetry(jitterMs()));
     return undefined;

@@ -1,0 +1,26 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { requestLogLevel } from './logger.options';
+
+/**
+ * The one line pino-http writes when a response is over, for the routes served beneath Express
+ * (`req.id` set as pino-http sets it):
+ * the same fields (`req`, `res`, `responseTime`, and `err` for 5xx), messages and levels, written
+ * through the logger (and serializers) pino-http uses.
+ */
+export function logRequest(
+  logger: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  startedAt: number,
+): void {
+  const responseTime = Date.now() - startedAt;
+  const level = requestLogLevel(res.statusCode);
+  if (res.statusCode >= 500) {
+    const err = new Error(`failed with status code ${res.statusCode}`);
+    logger[level]({ req, res, err, responseTime }, 'request errored');
+    return;
+  }
+  const finished = !req.readableAborted && res.writableEnded;
+  logger[level]({ req, res, responseTime }, finished ? 'request completed' : 'request aborted');
+}
