@@ -1,19 +1,21 @@
-import type { IncomingMessage } from 'node:http';
 import { json, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { ApiProblem } from '../errors/problem';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  if (req.headers['transfer-encoding'] !== undefined) return true;
+/** Reads one request header by its lower-case name. */
+export type HeaderOf = (name: string) => string | undefined;
+
+function hasBody(header: HeaderOf): boolean {
+  const length = header('content-length');
+  if (header('transfer-encoding') !== undefined) return true;
   return length !== undefined && length !== '0';
 }
 
 /** 415 for a request with a body that is not JSON; undefined when it has none or a JSON one. */
-export function unsupportedBody(req: IncomingMessage): ApiProblem | undefined {
-  if (!hasBody(req)) return undefined;
-  const type = req.headers['content-type'] ?? '';
+export function unsupportedBody(header: HeaderOf): ApiProblem | undefined {
+  if (!hasBody(header)) return undefined;
+  const type = header('content-type') ?? '';
   if (JSON_TYPE.test(type)) return undefined;
   return new ApiProblem(
     'unsupported_media_type',
@@ -27,7 +29,7 @@ export function unsupportedBody(req: IncomingMessage): ApiProblem | undefined {
  */
 export function jsonBody(limitBytes: number): RequestHandler[] {
   const requireJson = (req: Request, _res: Response, next: NextFunction) =>
-    next(unsupportedBody(req));
+    next(unsupportedBody((name) => req.get(name)));
   const parse = json({
     limit: limitBytes,
     strict: true,

@@ -26,12 +26,12 @@ export function serializeError(error: Error): Record<string, unknown> {
   return serialized;
 }
 
-/** The request's id: a valid incoming `X-Request-Id` is kept, otherwise a new UUIDv7; echoed. */
-export function requestId(req: IncomingMessage, res: ServerResponse): string {
-  const incoming = req.headers['x-request-id'];
-  const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : uuidv7();
-  res.setHeader('X-Request-Id', id);
-  return id;
+/**
+ * A request's id (echoed as `X-Request-Id`) from its `X-Request-Id` header: a valid one is kept,
+ * otherwise a new UUIDv7.
+ */
+export function requestId(incoming: unknown): string {
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : uuidv7();
 }
 
 /** Level of a request's log line: 5xx (or an error) at `error`, 4xx at `warn`, the rest `info`. */
@@ -50,7 +50,11 @@ export function loggerOptions(config: ApiConfig): Params {
     pinoHttp: {
       level: config.logLevel,
       base: { service: 'sessionwire-api' },
-      genReqId: requestId,
+      genReqId: (req: IncomingMessage, res: ServerResponse) => {
+        const id = requestId(req.headers['x-request-id']);
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
       customLogLevel: (_req, res, error) => requestLogLevel(res.statusCode, error),
       serializers: {
         req: (req: { id: unknown; method: string; url: string }) => ({

@@ -5,7 +5,7 @@ import { SessionNotFoundError } from '@sessionwire/events';
 import {
   FlushScheduler,
   serveSse,
-  type FollowRequest,
+  type SseRequest,
   type SseStream,
   type SseStreamOptions,
 } from '@sessionwire/transport/server';
@@ -13,8 +13,9 @@ import cors from 'cors';
 import { PinoLogger } from 'nestjs-pino';
 import type { AccessRule } from '../auth/access.decorator';
 import { Authenticator } from '../auth/authenticator';
-import { corsOptions } from '../common/cors.options';
+import { corsHeaders, corsOptions } from '../common/cors.options';
 import { unsupportedBody } from '../common/json-body.middleware';
+import { rawHeader } from '../common/raw-headers';
 import { ZodPipe } from '../common/zod.pipe';
 import type { ApiConfig } from '../config/api-config';
 import { API_CONFIG } from '../config/config.tokens';
@@ -22,7 +23,7 @@ import { ApiProblem, validationFailed } from '../errors/problem';
 import { problemResponse, renderError } from '../errors/problem-response';
 import { LifecycleService } from '../health/lifecycle.service';
 import { StreamMetricsService } from '../health/stream-metrics.service';
-import { requestId } from '../logging/logger.options';
+import { requestId as requestIdOf } from '../logging/logger.options';
 import { logRequest } from '../logging/request-log';
 import { sessionIdSchema } from '../sessions/sessions.schemas';
 import { streamCursor } from './stream-cursor';
@@ -30,8 +31,6 @@ import { StreamHubService } from './stream-hub.service';
 import { streamPathId } from './stream-path';
 
 const STREAM_ACCESS: AccessRule = { access: 'read', queryToken: true };
-
-type StreamRequest = IncomingMessage & { startedAt?: number };
 
 /**
  * `GET /v1/sessions/:id/stream`, served beneath Express (see {@link serveBeneathExpress}) so that an
@@ -61,7 +60,7 @@ export class StreamRoute {
       scheduler: new FlushScheduler(),
       metrics,
       maxBufferBytes: config.streamMaxBufferBytes,
-      onClose: (stream) => this.finished(stream.response),
+      onClose: (stream) => this.finished(stream.response, stream.requestId ?? '', stream.startedAt),
     };
   }
 
@@ -76,22 +75,28 @@ export class StreamRoute {
   }
 
   private async handle(
-    req: StreamRequest,
+    req: IncomingMessage,
     res: ServerResponse,
     rawId: string,
     query: string,
   ): Promise<void> {
-    req.startedAt = Date.now();
-    this.cors?.(req, res, noNext);
-    req.id = requestId(req, res);
+    const startedAt = Date.now();
+    const requestId = requestIdOf(rawHeader(req, 'x-request-id'));
+    // Sent with the stream's own headers in one writeHead: the response then keeps no header map.
+    const headers = { ...this.corsHeaders(req), 'X-Request-Id': requestId };
     let stream: SseStream | undefined;
     try {
       const request = await this.admit(req, rawId, parseQuery(query));
-      stream = serveSse(this.streams.engine, res, request, this.sse);
+      stream = serveSse(
+        this.streams.engine,
+        res,
+        { ...request, headers, requestId, startedAt },
+        this.sse,
+      );
     } catch (error) {
-      this.refuse(req, res, error);
+      this.refuse(req, res, error, headers);
     }
-    if (!stream) this.finished(res);
+    if (!stream) this.finished(res, requestId, startedAt);
   }
 
   /** Every check that may refuse a stream, in the protocol's order (docs/protocol.md §8.8). */
@@ -99,12 +104,13 @@ export class StreamRoute {
     req: IncomingMessage,
     rawId: string,
     query: ParsedUrlQuery,
-  ): Promise<FollowRequest> {
-    const body = unsupportedBody(req);
+  ): Promise<SseRequest> {
+    // Headers are read from rawHeaders: `req.headers` would stay built for the stream's whole life.
+    const body = unsupportedBody((name) => rawHeader(req, name));
     if (body) throw body;
     const id = decodeParam(rawId);
     await this.auth.authenticate(
-      { authorization: req.headers.authorization, accessToken: query.access_token },
+      { authorization: rawHeader(req, 'authorization'), accessToken: query.access_token },
       STREAM_ACCESS,
       id,
     );
@@ -114,14 +120,27 @@ export class StreamRoute {
         'Retry-After': '1',
       });
     }
-    const cursor = streamCursor(req.headers['last-event-id'], query.after);
+    const cursor = streamCursor(rawHeader(req, 'last-event-id'), query.after);
     const head = await this.streams.engine.resolveHead(sessionId, cursor);
     if (!head) throw new SessionNotFoundError(sessionId);
     return { sessionId, cursor, head };
   }
 
+  private corsHeaders(req: IncomingMessage): Record<string, string> | undefined {
+    if (!this.cors) return undefined;
+    return corsHeaders(this.cors, {
+      method: req.method,
+      headers: { origin: rawHeader(req, 'origin') },
+    });
+  }
+
   /** A problem+json answer, as the global filter renders it; never a second response. */
-  private refuse(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  private refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    error: unknown,
+    headers: Record<string, string>,
+  ): void {
     const site = { method: req.method, path: splitUrl(req.url ?? '/').path };
     if (res.headersSent) {
       this.errors.warn(
@@ -131,16 +150,18 @@ export class StreamRoute {
       res.destroy();
       return;
     }
-    const { status, headers, body } = problemResponse(renderError(error, site, this.errors));
-    res.statusCode = status;
-    for (const [name, value] of headers) res.setHeader(name, value);
-    res.end(body);
+    const problem = problemResponse(renderError(error, site, this.errors));
+    res.statusCode = problem.status;
+    for (const [name, value] of [...Object.entries(headers), ...problem.headers]) {
+      res.setHeader(name, value);
+    }
+    res.end(problem.body);
   }
 
   /** The request's log line, once its response is over. */
-  private finished(res: ServerResponse): void {
-    const req = res.req as StreamRequest;
-    logRequest(this.pino.logger, req, res, req.startedAt ?? Date.now());
+  private finished(res: ServerResponse, id: string, startedAt: number): void {
+    const { method, url, readableAborted } = res.req;
+    logRequest(this.pino.logger, { id, method, url }, res, startedAt, readableAborted);
   }
 }
 
@@ -165,8 +186,4 @@ function decodeParam(raw: string): string {
   } catch {
     throw validationFailed(`Failed to decode param '${raw}'`);
   }
-}
-
-function noNext(): void {
-  // CORS calls next synchronously for every method but OPTIONS, which Express keeps.
 }

@@ -1,6 +1,11 @@
-import type { Activity, SessionState } from '../protocol';
+import { ACTIVITIES, SESSION_STATES, type Activity, type SessionState } from '../protocol';
 import type { EncodedEvent } from './encoded-event';
 import type { SessionHead } from './history';
+
+/** The protocol's own strings: values read from the log are fresh strings a head would keep. */
+const CANONICAL = new Map<string, string>([...SESSION_STATES, ...ACTIVITIES].map((v) => [v, v]));
+const canonical = <T extends string>(value: T): T =>
+  (CANONICAL.get(value) as T | undefined) ?? value;
 
 /**
  * A session's head as this node knows it, learned from lookups, sync rounds, hints and reads. It
@@ -18,17 +23,17 @@ export class KnownHead implements SessionHead {
 
   constructor(head: SessionHead) {
     this.headSeq = head.headSeq;
-    this.state = head.state;
-    this.activity = head.activity;
+    this.state = canonical(head.state);
+    this.activity = canonical(head.activity);
     this.stateSeq = head.headSeq;
   }
 
   /** Merges a head read from the sessions table (a lookup or a sync round). */
   merge(head: SessionHead): void {
-    if (head.headSeq >= this.headSeq) this.activity = head.activity;
+    if (head.headSeq >= this.headSeq) this.activity = canonical(head.activity);
     if (head.headSeq > this.headSeq) this.headSeq = head.headSeq;
     if (head.headSeq >= this.stateSeq) {
-      this.state = head.state;
+      this.state = canonical(head.state);
       this.stateSeq = head.headSeq;
     }
   }
@@ -43,7 +48,7 @@ export class KnownHead implements SessionHead {
     for (const event of events) {
       if (event.seq > this.headSeq) this.headSeq = event.seq;
       if (event.toState && event.seq > this.stateSeq) {
-        this.state = event.toState;
+        this.state = canonical(event.toState);
         this.stateSeq = event.seq;
       }
     }

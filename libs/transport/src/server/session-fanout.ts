@@ -60,14 +60,16 @@ interface LogRead {
  */
 export class SessionFanout implements HandoffSource {
   readonly head: KnownHead;
-  private readonly members = new Set<FanoutMember>();
+  /** One member held as itself, several in a Set (most sessions have one stream per node). */
+  private members: FanoutMember | Set<FanoutMember> | undefined;
   private readonly subscription: Promise<Unsubscribe>;
   private subscribed = false;
   private stateLastRound: SessionState;
   private reading: Promise<void> | undefined;
   private readAgain = false;
   private repairingMiss = false;
-  private readonly cache: TailCache;
+  /** Made with the first events seen. */
+  private cache: TailCache | undefined;
   private reads: Map<number, LogRead> | undefined;
 
   constructor(
@@ -84,7 +86,6 @@ export class SessionFanout implements HandoffSource {
       () => (this.subscribed = true),
       () => undefined, // reported by whoever awaits it (a resume, or release)
     );
-    this.cache = new TailCache({ maxEvents: deps.pageSize, maxBytes: deps.tailCacheBytes });
   }
 
   get pageSize(): number {
@@ -102,23 +103,35 @@ export class SessionFanout implements HandoffSource {
   }
 
   get size(): number {
-    return this.members.size;
+    const { members } = this;
+    if (members === undefined) return 0;
+    return members instanceof Set ? members.size : 1;
   }
 
   add(member: FanoutMember): void {
-    this.members.add(member);
+    const { members } = this;
+    if (members === undefined) this.members = member;
+    else if (members instanceof Set) members.add(member);
+    else if (members !== member) this.members = new Set([members, member]);
   }
 
   /** Returns true when the last member left. */
   remove(member: FanoutMember): boolean {
-    return this.members.delete(member) && this.members.size === 0;
+    const { members } = this;
+    if (members === member) {
+      this.members = undefined;
+      return true;
+    }
+    if (!(members instanceof Set) || !members.delete(member)) return false;
+    if (members.size === 1) this.members = members.values().next().value;
+    return false;
   }
 
   read(afterSeq: number): Promise<ReadPage> {
     const { pageSize } = this.deps;
     const headSeq = this.head.headSeq;
-    const cached = this.cache.slice(afterSeq, pageSize);
-    if (cached && (cached.length === pageSize || (this.cache.to ?? 0) >= headSeq)) {
+    const cached = this.cache?.slice(afterSeq, pageSize);
+    if (cached && (cached.length === pageSize || (this.cache?.to ?? 0) >= headSeq)) {
       return Promise.resolve({ afterSeq, headSeq, events: cached });
     }
     return this.readLog(afterSeq, headSeq).then((events) => ({ afterSeq, headSeq, events }));
@@ -126,9 +139,9 @@ export class SessionFanout implements HandoffSource {
 
   /** One heartbeat to every member, with one snapshot of the head. */
   heartbeat(): void {
-    if (this.members.size === 0) return;
+    if (this.members === undefined) return;
     const head = this.head.snapshot();
-    for (const member of this.members) member.heartbeat(head);
+    for (const member of this.each()) member.heartbeat(head);
   }
 
   /**
@@ -153,7 +166,7 @@ export class SessionFanout implements HandoffSource {
     this.stateLastRound = head.state;
     const behind = due && this.hasLiveMemberBehind();
     if (behind) this.requestCatchUp(false);
-    for (const member of this.members) member.settle();
+    for (const member of this.each()) member.settle();
     return behind;
   }
 
@@ -183,7 +196,7 @@ export class SessionFanout implements HandoffSource {
         .then((page) => {
           const events = page.map(encodeEvent);
           this.head.learn(events);
-          this.cache.addRead(events);
+          if (events.length > 0) this.tail().addRead(events);
           return events;
         })
         .finally(() => {
@@ -209,9 +222,9 @@ export class SessionFanout implements HandoffSource {
     }
     const events = Array.isArray(hint.events) ? hint.events.map(encodeEvent) : [];
     this.head.reach(hint.headSeq);
-    this.cache.addHinted(events);
+    if (events.length > 0) this.tail().addHinted(events);
     this.head.learn(events);
-    for (const member of this.members) member.offer(events);
+    for (const member of this.each()) member.offer(events);
     if (this.hasLiveMemberBehind()) {
       const missed = events.length > 0 && !this.reading;
       if (missed) this.deps.metrics.hintMissed();
@@ -219,8 +232,23 @@ export class SessionFanout implements HandoffSource {
     }
   }
 
+  private tail(): TailCache {
+    this.cache ??= new TailCache({
+      maxEvents: this.deps.pageSize,
+      maxBytes: this.deps.tailCacheBytes,
+    });
+    return this.cache;
+  }
+
+  /** The members; one leaving (or joining) meanwhile is safe. */
+  private *each(): Generator<FanoutMember> {
+    const { members } = this;
+    if (members instanceof Set) yield* members;
+    else if (members !== undefined) yield members;
+  }
+
   private hasLiveMemberBehind(): boolean {
-    for (const member of this.members) {
+    for (const member of this.each()) {
       if (member.isBehind(this.head.headSeq)) return true;
     }
     return false;
@@ -251,7 +279,7 @@ export class SessionFanout implements HandoffSource {
       this.readAgain = false;
       const target = this.head.headSeq;
       let from = Number.POSITIVE_INFINITY;
-      for (const member of this.members) {
+      for (const member of this.each()) {
         const after = member.catchUpFrom(target);
         if (after !== undefined && after < from) from = after;
       }
@@ -264,7 +292,7 @@ export class SessionFanout implements HandoffSource {
           (page) => this.share(page),
         );
       }
-    } while (this.readAgain && this.members.size > 0);
+    } while (this.readAgain && this.members !== undefined);
     if (this.repairingMiss) {
       this.repairingMiss = false;
       this.deps.metrics.hintRepaired();
@@ -273,8 +301,8 @@ export class SessionFanout implements HandoffSource {
 
   /** Offers a shared page to every member; returns the seq to read after next. */
   private share(page: ReadPage): number | undefined {
-    for (const member of this.members) member.takeShared(page);
-    if (this.members.size === 0) return undefined;
+    for (const member of this.each()) member.takeShared(page);
+    if (this.members === undefined) return undefined;
     return page.events.at(-1)?.seq ?? page.afterSeq;
   }
 }

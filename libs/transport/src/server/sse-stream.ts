@@ -21,6 +21,16 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
   Connection: 'keep-alive',
 };
 
+/** A stream request, with what the SSE front end adds to the follow request. */
+export interface SseRequest extends FollowRequest {
+  /** More response headers (CORS, a request id), sent with the stream's own in one `writeHead`. */
+  headers?: Readonly<Record<string, string>>;
+  /** The id the request is known by (its log line), kept on the stream. */
+  requestId?: string;
+  /** When the request arrived (epoch ms), kept on the stream (its log line). */
+  startedAt?: number;
+}
+
 /** What every SSE stream of a front end shares (one object, made once). */
 export interface SseStreamOptions extends StreamWriterOptions {
   /** The `retry:` sent when a stream opens (default 1000 ms). */
@@ -37,14 +47,20 @@ export interface SseStreamOptions extends StreamWriterOptions {
  */
 export class SseStream extends StreamWriter implements StreamSink {
   following: Following | undefined;
+  readonly sessionId: string;
+  readonly requestId: string | undefined;
+  readonly startedAt: number;
   private live = false;
 
   constructor(
     response: ServerResponse,
-    readonly sessionId: string,
+    request: SseRequest,
     protected override readonly options: SseStreamOptions,
   ) {
     super(response, options);
+    this.sessionId = request.sessionId;
+    this.requestId = request.requestId;
+    this.startedAt = request.startedAt ?? Date.now();
   }
 
   event(event: EncodedEvent): void {
@@ -94,17 +110,17 @@ export class SseStream extends StreamWriter implements StreamSink {
 export function serveSse(
   hub: StreamHub,
   response: ServerResponse,
-  request: FollowRequest,
+  request: SseRequest,
   options: SseStreamOptions,
 ): SseStream | undefined {
   if (response.closed || response.destroyed) return undefined;
   if (isEndedAt(request.head, request.cursor)) {
-    response.writeHead(204, { 'Cache-Control': 'no-cache' });
+    response.writeHead(204, { ...request.headers, 'Cache-Control': 'no-cache' });
     response.end();
     return undefined;
   }
   response.socket?.setNoDelay(true);
-  response.writeHead(200, SSE_HEADERS);
+  response.writeHead(200, request.headers ? { ...request.headers, ...SSE_HEADERS } : SSE_HEADERS);
   if (response.req?.method === 'HEAD') {
     response.end();
     return undefined;
@@ -114,7 +130,7 @@ export function serveSse(
     return undefined;
   }
   response.write(encodeRetry(options.retryMs ?? 1000));
-  const stream = new SseStream(response, request.sessionId, options);
+  const stream = new SseStream(response, request, options);
   stream.following = hub.follow(request, stream);
   return stream;
 }

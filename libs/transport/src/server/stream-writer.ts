@@ -71,7 +71,7 @@ export class StreamWriter {
     // A response whose client already left never emits `close` again.
     this.open = !response.closed && !response.destroyed;
     (response as WrittenResponse)[WRITER] = this;
-    response.once('close', onResponseClose);
+    response.on('close', onResponseClose); // `close` comes once; `once` would wrap the listener
   }
 
   /** True until the writer is ending or the response closed. */
