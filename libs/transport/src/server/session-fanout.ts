@@ -62,8 +62,9 @@ export class SessionFanout implements HandoffSource {
   readonly head: KnownHead;
   /** One member held as itself, several in a Set (most sessions have one stream per node). */
   private members: FanoutMember | Set<FanoutMember> | undefined;
-  private readonly subscription: Promise<Unsubscribe>;
-  private subscribed = false;
+  /** While subscribing (or after subscribing failed); then `unsubscribe` takes its place. */
+  private subscription: Promise<Unsubscribe> | undefined;
+  private unsubscribe: Unsubscribe | undefined;
   private stateLastRound: SessionState;
   private reading: Promise<void> | undefined;
   private readAgain = false;
@@ -79,11 +80,15 @@ export class SessionFanout implements HandoffSource {
   ) {
     this.head = new KnownHead(head);
     this.stateLastRound = head.state;
-    this.subscription = deps.broker.subscribe(sessionChannel(sessionId), (payload) =>
+    const subscription = deps.broker.subscribe(sessionChannel(sessionId), (payload) =>
       this.onHint(payload),
     );
-    this.subscription.then(
-      () => (this.subscribed = true),
+    this.subscription = subscription;
+    subscription.then(
+      (unsubscribe) => {
+        this.unsubscribe = unsubscribe;
+        this.subscription = undefined;
+      },
       () => undefined, // reported by whoever awaits it (a resume, or release)
     );
   }
@@ -94,12 +99,12 @@ export class SessionFanout implements HandoffSource {
 
   /** True once the session's channel is subscribed: from then on the head learns from hints. */
   get isReady(): boolean {
-    return this.subscribed;
+    return this.unsubscribe !== undefined;
   }
 
   /** Resolves once the channel is subscribed upstream (rejects when subscribing failed). */
   whenSubscribed(): Promise<unknown> {
-    return this.subscription;
+    return this.subscription ?? Promise.resolve();
   }
 
   get size(): number {
@@ -172,9 +177,9 @@ export class SessionFanout implements HandoffSource {
 
   /** Unsubscribes (call once the last member left). */
   async release(): Promise<void> {
-    let unsubscribe: Unsubscribe;
+    let unsubscribe = this.unsubscribe;
     try {
-      unsubscribe = await this.subscription;
+      unsubscribe ??= await this.subscription!;
     } catch (error) {
       this.deps.log.warn(
         { err: error, sessionId: this.sessionId },
