@@ -160,7 +160,7 @@ async function measureSize(ctx, streams, params, limits) {
 }
 
 export async function idleScenario(ctx) {
-  const params = idleParams(ctx.quick);
+  const params = { ...idleParams(ctx.quick), ...(ctx.idleSizes ? { sizes: ctx.idleSizes } : {}) };
   const limits = openFileLimits();
   const runs = {};
   for (const streams of params.sizes) {
