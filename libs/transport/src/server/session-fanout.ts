@@ -80,9 +80,8 @@ export class SessionFanout implements HandoffSource {
   ) {
     this.head = new KnownHead(head);
     this.stateLastRound = head.state;
-    const subscription = deps.broker.subscribe(sessionChannel(sessionId), (payload) =>
-      this.onHint(payload),
-    );
+    // A bound method, not an arrow: no closure context or feedback kept per session.
+    const subscription = deps.broker.subscribe(sessionChannel(sessionId), this.onHint.bind(this));
     this.subscription = subscription;
     subscription.then(
       (unsubscribe) => {
