@@ -5,6 +5,7 @@ import { BROKER, type Broker } from '@sessionwire/transport/server';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AuthGuard } from './auth/auth.guard';
+import { Authenticator } from './auth/authenticator';
 import { TokenService } from './auth/token.service';
 import type { ApiConfig } from './config/api-config';
 import { API_CONFIG } from './config/config.tokens';
@@ -32,6 +33,7 @@ export class ApiModule {
       { provide: API_CONFIG, useValue: config },
       { provide: BROKER, useValue: runtime.broker },
       TokenService,
+      Authenticator,
       LifecycleService,
       StreamMetricsService,
     ];
@@ -45,7 +47,14 @@ export class ApiModule {
         HealthModule,
       ],
       providers: [...shared, { provide: APP_GUARD, useClass: AuthGuard }],
-      exports: [API_CONFIG, BROKER, TokenService, LifecycleService, StreamMetricsService],
+      exports: [
+        API_CONFIG,
+        BROKER,
+        TokenService,
+        Authenticator,
+        LifecycleService,
+        StreamMetricsService,
+      ],
     };
   }
 }

@@ -5,23 +5,18 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
 import type { ErrorCode } from '@sessionwire/transport/protocol';
 import type { Request, Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { isClientGone, markExpected } from '../logging/request-outcome';
-import { ApiProblem, problemBody } from './problem';
+import { ApiProblem } from './problem';
+import {
+  problemResponse,
+  renderError,
+  RETRY_AFTER_SECONDS,
+  type Rendered,
+} from './problem-response';
 import { allowedMethods } from './route-methods';
-import { isDatabaseUnavailable } from './unavailable';
-
-const RETRY_AFTER_SECONDS = '5';
-
-interface Rendered {
-  code: ErrorCode;
-  detail: string;
-  headers?: Record<string, string>;
-  errorId?: string;
-}
 
 const STATUS_CODES: Record<number, ErrorCode> = {
   400: 'validation_failed',
@@ -58,45 +53,17 @@ export class ProblemFilter implements ExceptionFilter {
       if (!res.destroyed) res.destroy();
       return;
     }
-    const rendered = this.render(exception, req, res);
-    const body = problemBody(rendered.code, rendered.detail, rendered.errorId);
-    res.status(body.status);
-    for (const [name, value] of Object.entries(rendered.headers ?? {})) res.setHeader(name, value);
-    res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-store');
-    res.end(JSON.stringify(body));
-  }
-
-  private render(exception: unknown, req: Request, res: Response): Rendered {
-    if (exception instanceof ApiProblem) {
-      const level = exception.options.expected;
-      if (level) markExpected(res, level, exception.message);
-      return { code: exception.code, detail: exception.message, headers: exception.headers };
+    if (exception instanceof ApiProblem && exception.options.expected) {
+      markExpected(res, exception.options.expected, exception.message);
     }
-    if (exception instanceof DomainError)
-      return { code: exception.code, detail: exception.message };
-    if (exception instanceof HttpException) return this.renderHttp(exception, req);
-    if (isDatabaseUnavailable(exception)) {
-      this.logger.error(
-        { err: exception, method: req.method, path: req.path },
-        'database unavailable',
-      );
-      return {
-        code: 'unavailable',
-        detail: 'the service is temporarily unavailable; retry later',
-        headers: { 'Retry-After': RETRY_AFTER_SECONDS },
-      };
-    }
-    const errorId = uuidv7();
-    this.logger.error(
-      { err: exception, errorId, method: req.method, path: req.path },
-      'internal error',
-    );
-    return {
-      code: 'internal_error',
-      detail: 'an internal error occurred; quote the errorId when reporting it',
-      errorId,
-    };
+    const rendered =
+      exception instanceof HttpException
+        ? this.renderHttp(exception, req)
+        : renderError(exception, { method: req.method, path: req.path }, this.logger);
+    const { status, headers, body } = problemResponse(rendered);
+    res.status(status);
+    for (const [name, value] of headers) res.setHeader(name, value);
+    res.end(body);
   }
 
   private renderHttp(exception: HttpException, req: Request): Rendered {

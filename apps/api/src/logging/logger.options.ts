@@ -29,6 +29,14 @@ export function serializeError(error: Error): Record<string, unknown> {
 }
 
 /**
+ * A request's id (echoed as `X-Request-Id`) from its `X-Request-Id` header: a valid one is kept,
+ * otherwise a new UUIDv7.
+ */
+export function requestId(incoming: unknown): string {
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : uuidv7();
+}
+
+/**
  * JSON logs with one request id per request (an incoming valid `X-Request-Id` is kept and echoed).
  * No headers, bodies or tokens are logged. Levels follow {@link requestLogLevel}: a stream refused
  * while draining or a client that went away is `info` without a stack; `error` means a fault.
@@ -39,8 +47,7 @@ export function loggerOptions(config: ApiConfig, destination?: DestinationStream
     level: config.logLevel,
     base: { service: 'sessionwire-api' },
     genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const incoming = req.headers['x-request-id'];
-      const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : uuidv7();
+      const id = requestId(req.headers['x-request-id']);
       res.setHeader('X-Request-Id', id);
       return id;
     },

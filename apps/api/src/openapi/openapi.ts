@@ -8,6 +8,8 @@ import {
   SESSION_STATES,
 } from '@sessionwire/transport/protocol';
 import { z } from 'zod';
+import { STREAM_OPERATION } from '../streams/stream.openapi';
+import { STREAM_OPENAPI_PATH } from '../streams/stream-path';
 import {
   createSessionSchema,
   mintTokenSchema,
@@ -119,6 +121,8 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
     )
     .build();
   const document = SwaggerModule.createDocument(app, config);
+  // Served beneath Express, so Nest's explorer does not see it.
+  document.paths[STREAM_OPENAPI_PATH] = { get: STREAM_OPERATION as never };
   document.components = {
     ...document.components,
     schemas: { ...(document.components?.schemas ?? {}), ...(SCHEMAS as object) },

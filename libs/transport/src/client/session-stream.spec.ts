@@ -262,6 +262,41 @@ describe(SessionStream.name, () => {
     stream.close();
   });
 
+  it('backfills what still exists of a gap whose start retention removed (410 history_expired)', async () => {
+    const { server, stream } = setup({ backfillPageSize: 2 });
+    const page = (seqs: number[], hasMore: boolean) =>
+      json(200, {
+        sessionId: SESSION_ID,
+        events: seqs.map((s) => JSON.parse(eventFrame(s).split('data: ')[1])),
+        headSeq: 9,
+        state: 'ACTIVE',
+        activity: 'idle',
+        hasMore,
+      });
+    const expired = (oldestSeq: number) =>
+      json(410, {
+        type: 'https://sessionwire.dev/problems/history-expired',
+        title: 'History expired',
+        status: 410,
+        detail: 'events up to this cursor were removed by retention',
+        code: 'history_expired',
+        oldestSeq,
+      });
+    server.reply(expired(4), page([4, 5], true), page([6], true));
+    expect((await stream.backfillAll({ fromSeq: 2, toSeq: 6 })).map((event) => event.seq)).toEqual([
+      4, 5, 6,
+    ]);
+    expect(server.requests.map((r) => new URL(r.url).search)).toEqual([
+      '?after=1&limit=2',
+      '?after=3&limit=2',
+      '?after=5&limit=2',
+    ]);
+    server.reply(expired(10));
+    expect(await stream.backfillAll({ fromSeq: 2, toSeq: 9 })).toEqual([]);
+    server.reply(json(410, { code: 'history_expired', status: 410 }));
+    await expect(stream.backfillAll({ fromSeq: 2, toSeq: 9 })).rejects.toThrow('410');
+  });
+
   it('reports state and activity from session.state events and heartbeats', async () => {
     const { server, stream } = setup();
     const states: string[] = [];

@@ -142,7 +142,8 @@ export class SessionStream
 
   /**
    * Loads the events a `gap` skipped, page by page (ascending, `fromSeq..toSeq`), from the history
-   * API. The stream itself is unaffected: it already continues after `toSeq`.
+   * API: what still exists (events removed by retention are skipped, so a `history_expired` gap
+   * yields nothing). The stream itself is unaffected: it already continues after `toSeq`.
    */
   backfill(gap: Pick<GapFrame, 'fromSeq' | 'toSeq'>): AsyncGenerator<StoredEvent[]> {
     return pageHistory({

@@ -2,9 +2,16 @@ import type { SessionHead } from './states';
 import type { StoredEvent } from './events';
 
 /** Control frames of the stream (PROTOCOL §4); not stored in the log. */
+/**
+ * Why a `gap` skipped `fromSeq..toSeq`: the cursor was more than MAX_REPLAY_GAP behind
+ * (`replay_gap_exceeded`), past the head (`cursor_ahead`, from seq 1), or retention removed the
+ * range from the log (`history_expired`, v1.1).
+ */
+export type GapReason = 'replay_gap_exceeded' | 'cursor_ahead' | 'history_expired';
+
 export interface GapFrame extends SessionHead {
   sessionId: string;
-  reason: 'replay_gap_exceeded' | 'cursor_ahead';
+  reason: GapReason;
   fromSeq: number;
   toSeq: number;
   historyUrl: string;
