@@ -51,6 +51,25 @@ function resumeSection(s, out, lines) {
   lines.push('![resume time vs gap](benchmarks-resume.svg)', '');
 }
 
+function idleSection(x, _out, lines) {
+  lines.push(`Each size is measured twice in the same run: one Sessionwire API node (every stream a session resting in SUSPENDED, streamed from its head over real Postgres and Redis), and the floor, a minimal SSE server on raw \`node:http\` (\`bench/peers/raw-sse-node.mjs\`: the same headers, \`retry:\` and \`live\` at open, one shared heartbeat timer writing the same heartbeat frame). Heartbeats every ${fmt(x.heartbeatMs)} ms, idle window ${fmt(x.idleMs)} ms. Memory is read after two forced full GCs through each server's V8 inspector: bytes per stream = (RSS with streams − RSS before) / streams, heap likewise from \`heapUsed\`. Clients run in separate processes, each from its own source address (127.0.0.2, 127.0.0.3, …, each with its own ephemeral ports) holding at most 12,500 streams; servers and clients get \`ulimit -n\` raised up to the hard limit (${fmt(x.openFileLimits.hard)} here), and a size that needs more is skipped.`, '');
+  const rows = [];
+  for (const size of x.sizes) {
+    const run = x.runs[size];
+    if (run.skipped) {
+      rows.push([size, 'skipped', run.skipped, '', '', '', '', '', '', '']);
+      continue;
+    }
+    for (const [key, label] of [['floor', 'raw node:http'], ['sessionwire', 'Sessionwire']]) {
+      const r = run[key];
+      rows.push([r.streams, label, r.rssBaseMb, r.rssWithStreamsMb, r.bytesPerStream, r.heapBytesPerStream, r.idleCpuPct, `${fmt(r.heartbeatsReceived)} / ${fmt(r.heartbeatsExpected)}${r.streamsShortOfHeartbeats ? ` (${fmt(r.streamsShortOfHeartbeats)} streams short)` : ''}`, r.openedPerSecond, r.failedToOpen]);
+    }
+    const ratios = run.oursOverFloor;
+    rows.push([size, 'ours / floor', '', '', ratios.bytesPerStream, ratios.heapBytesPerStream, ratios.idleCpuPct, '', ratios.openedPerSecond, '']);
+  }
+  lines.push(table(['streams', 'server', 'RSS before MB', 'RSS with streams MB', 'bytes per stream', 'heap bytes per stream', 'CPU % at idle', 'heartbeats received / expected', 'opened per s', 'failed to open'], rows), '');
+}
+
 export function writeReport(results, out) {
   const { scenarios: s, machine: m } = results;
   const lines = [
@@ -80,10 +99,7 @@ export function writeReport(results, out) {
         ['apiA', 'apiB', 'worker0', 'worker1'].map((n) => st.processes[n]?.rssMb ?? 'n/a').join(', ')])), '');
   });
   section('resume', resumeSection);
-  section('idle', (x, _o, l) => {
-    l.push(table(['streams', 'heartbeat ms', 'RSS before MB', 'RSS with streams MB', 'bytes per stream', 'CPU % at idle', 'heartbeats received / expected', 'opened in s'],
-      [[x.streams, x.heartbeatMs, x.rssBaseMb, x.rssWithStreamsMb, x.bytesPerStream, x.idleCpuPct, `${fmt(x.heartbeatsReceived)} / ${fmt(x.heartbeatsExpected)}`, x.openSeconds]]), '');
-  });
+  section('idle', idleSection);
   // Scenarios that render their own section (next to the scenario's code).
   for (const scenario of SCENARIOS) if (scenario.report) section(scenario.key, scenario.report);
   lines.push('## Peers (scenario 6)', '', 'Socket.IO runs with `@socket.io/redis-adapter` (2 nodes, an emitter process with the same adapter), resumable-stream with ioredis (2 nodes resuming through Redis, a producer process holding the streams). What they cannot do: Socket.IO keeps no log, so a client that was away (or a node that died) loses what was emitted meanwhile, and it cannot resume from an offset; resumable-stream keeps the stream in the producer\'s memory only, replays everything missed with no cap, and nothing can be resumed once the producer process dies. Sessionwire survives both (the fault suite kills nodes and workers).', '');

@@ -33,7 +33,7 @@ function documentedRows(): Row[] {
 const rows = documentedRows();
 const loaders = {
   api: (env: NodeJS.ProcessEnv) => loadApiConfig(env, { requireConnections: false }),
-  worker: (env: NodeJS.ProcessEnv) => loadWorkerConfig(env, { requireUrls: false }),
+  worker: (env: NodeJS.ProcessEnv) => loadWorkerConfig(env, { requireConnections: false }),
 };
 const variables = { api: API_VARIABLES, worker: WORKER_VARIABLES };
 // A fixed worker id: the default one is random, which would make two loads differ.

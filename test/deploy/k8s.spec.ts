@@ -78,10 +78,30 @@ describe('deploy/k8s', () => {
     expect(Number(a['nginx.ingress.kubernetes.io/proxy-send-timeout'])).toBeGreaterThanOrEqual(
       3600,
     );
+    expect(a['nginx.ingress.kubernetes.io/service-upstream']).not.toBe('true');
     const paths = ingress.spec.rules[0].http.paths;
     expect(paths.map((p: any) => p.path)).toContain('/v1');
     expect(paths.map((p: any) => p.path)).not.toContain('/metrics');
     for (const p of paths) expect(p.backend.service.name).toBe(service.metadata.name);
+  });
+
+  // As deploy/nginx/nginx.conf: a browser's EventSource stops for good on any non-200 answer.
+  it('has the Ingress pass a request a pod refused on to another pod, never a POST', () => {
+    const ingress = manifests.find((m) => m.kind === 'Ingress') as any;
+    const a = ingress.metadata.annotations;
+    const next = String(a['nginx.ingress.kubernetes.io/proxy-next-upstream']).split(/\s+/);
+    expect(next).toEqual(
+      expect.arrayContaining(['error', 'timeout', 'http_502', 'http_503', 'http_504']),
+    );
+    expect(next).not.toContain('non_idempotent');
+    expect(Number(a['nginx.ingress.kubernetes.io/proxy-next-upstream-tries'])).toBeGreaterThan(1);
+  });
+
+  it('routes to a restarted api pod again within about a second, but rides out short blips', () => {
+    const probe = containerOf(api).readinessProbe;
+    expect(probe.periodSeconds).toBeLessThanOrEqual(1);
+    expect(probe.successThreshold ?? 1).toBe(1);
+    expect(probe.periodSeconds * probe.failureThreshold).toBeGreaterThanOrEqual(10);
   });
 
   it('protects availability with PodDisruptionBudgets and scales api with an HPA', () => {

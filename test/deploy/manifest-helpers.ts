@@ -58,6 +58,18 @@ export function nginxDirective(conf: string, directive: string): string | undefi
   return match?.[1].trim();
 }
 
+/** The words of a directive's value, with `name=value` parameters split out. */
+export function nginxParams(value: string): { words: string[]; params: Record<string, string> } {
+  const words: string[] = [];
+  const params: Record<string, string> = {};
+  for (const token of value.trim().split(/\s+/)) {
+    const eq = token.indexOf('=');
+    if (eq > 0) params[token.slice(0, eq)] = token.slice(eq + 1);
+    else words.push(token);
+  }
+  return { words, params };
+}
+
 /** The environment variables a config loader reads, recorded by running it on a spying env. */
 export function variablesReadBy(load: (env: NodeJS.ProcessEnv) => unknown): Set<string> {
   const read = new Set<string>();
@@ -75,5 +87,5 @@ export const API_VARIABLES = variablesReadBy((env) =>
   loadApiConfig(env, { requireConnections: false }),
 );
 export const WORKER_VARIABLES = variablesReadBy((env) =>
-  loadWorkerConfig(env, { requireUrls: false }),
+  loadWorkerConfig(env, { requireConnections: false }),
 );

@@ -37,9 +37,15 @@ export class TestProducer {
     if (!row) throw new Error(`no session ${sessionId}`);
     this.epochs.set(sessionId, row.leaseEpoch);
     const leaseEpoch = row.leaseEpoch;
-    const claimed = await this.store.transition(sessionId, row.state as never, 'STARTING', 'claimed', {
-      leaseEpoch,
-    });
+    const claimed = await this.store.transition(
+      sessionId,
+      row.state as never,
+      'STARTING',
+      'claimed',
+      {
+        leaseEpoch,
+      },
+    );
     const active = await this.store.transition(sessionId, 'STARTING', 'ACTIVE', 'agent_ready', {
       leaseEpoch,
     });

@@ -1,3 +1,4 @@
+import { ConfigError, type Env, type LogLevel } from '@sessionwire/app-kit';
 import { loadApiConfig, type ApiConfig } from '../../api/src/config/api-config';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/src/config/worker-config';
 
@@ -11,6 +12,8 @@ export interface StandaloneConfig {
   api: ApiConfig;
   worker: WorkerConfig;
   mode: StandaloneMode;
+  /** `LOG_LEVEL`, which the API and the worker read alike. */
+  logLevel: LogLevel;
 }
 
 /** Embedded database directory, relative to the working directory (PROTOCOL §7). */
@@ -21,13 +24,14 @@ export const PGLITE_DATA_DIR = './.data';
  * database and bus. `REDIS_URL` without `DATABASE_URL` is refused: an embedded database lives in
  * one process, so a shared bus would connect nothing.
  */
-export function loadStandaloneConfig(env: NodeJS.ProcessEnv): StandaloneConfig {
+export function loadStandaloneConfig(env: Env): StandaloneConfig {
   const api = loadApiConfig(env, { requireConnections: false });
-  const worker = loadWorkerConfig(env, { requireUrls: false });
+  const worker = loadWorkerConfig(env, { requireConnections: false });
   if (api.redisUrl && !api.databaseUrl) {
-    throw new Error(
-      'invalid configuration: REDIS_URL is set without DATABASE_URL; set both (shared Postgres ' +
-        'and Redis), DATABASE_URL alone (in-process bus), or neither (embedded database in ./.data)',
+    throw new ConfigError(
+      'REDIS_URL',
+      'is set without DATABASE_URL; set both (shared Postgres and Redis), DATABASE_URL alone ' +
+        '(in-process bus), or neither (embedded database in ./.data)',
     );
   }
   const mode: StandaloneMode = !api.databaseUrl
@@ -35,7 +39,7 @@ export function loadStandaloneConfig(env: NodeJS.ProcessEnv): StandaloneConfig {
     : api.redisUrl
       ? { database: 'postgres', url: api.databaseUrl, broker: 'redis', redisUrl: api.redisUrl }
       : { database: 'postgres', url: api.databaseUrl, broker: 'memory' };
-  return { api, worker, mode };
+  return { api, worker, mode, logLevel: api.logLevel };
 }
 
 export function describeMode(mode: StandaloneMode): string {

@@ -1,10 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { EventsModule, publishCommitted, WriteMetrics, type DatabaseHandle } from '@sessionwire/events';
+import {
+  EventsModule,
+  publishCommitted,
+  WriteMetrics,
+  type DatabaseHandle,
+} from '@sessionwire/events';
 import { BROKER, type Broker } from '@sessionwire/transport/server';
 import { LoggerModule } from 'nestjs-pino';
-import { AgentRegistry } from './agents/agent-registry';
-import type { AgentFactory } from './agents/agent-runtime';
-import { BUILT_IN_AGENTS } from './agents/agents';
+import { AgentRegistry, BUILT_IN_AGENTS, type AgentFactory } from '@sessionwire/agents';
 import { WORKER_CONFIG, type WorkerConfig } from './config/worker-config';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { WorkerService } from './worker.service';

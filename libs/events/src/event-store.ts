@@ -3,6 +3,7 @@ import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
 import type {
   Activity,
   NewEvent,
+  SessionHead,
   SessionState,
   StoredEvent,
 } from '@sessionwire/transport/protocol';
@@ -29,11 +30,7 @@ export interface EventsAfter {
   limit: number;
 }
 
-export interface SessionHead {
-  headSeq: number;
-  state: SessionState;
-  activity: Activity;
-}
+export type { SessionHead };
 
 export interface ListSessionsInput {
   state?: SessionState;

@@ -1,3 +1,4 @@
+import { AGENTS } from '@sessionwire/agents';
 import { loadApiConfig } from './api-config';
 
 const base = { DATABASE_URL: 'postgres://u@h:5432/db', REDIS_URL: 'redis://h:6379' };
@@ -50,6 +51,17 @@ describe(loadApiConfig.name, () => {
     });
   });
 
+  it('serves the playground unless NODE_ENV=production, and PLAYGROUND decides when set', () => {
+    const key = { API_KEYS: 'key-aaaaaaaaaaaaaaaa' };
+    expect(loadApiConfig(base).playground).toBe(true);
+    expect(loadApiConfig({ ...base, ...key, NODE_ENV: 'production' }).playground).toBe(false);
+    expect(
+      loadApiConfig({ ...base, ...key, NODE_ENV: 'production', PLAYGROUND: 'on' }).playground,
+    ).toBe(true);
+    expect(loadApiConfig({ ...base, PLAYGROUND: 'off' }).playground).toBe(false);
+    expect(() => loadApiConfig({ ...base, PLAYGROUND: 'yes' })).toThrow(/PLAYGROUND/);
+  });
+
   it('treats an empty variable as unset', () => {
     const config = loadApiConfig({ ...base, PORT: '', API_KEYS: '', AUTH_SECRET: '  ' });
     expect(config.port).toBe(3000);
@@ -80,6 +92,10 @@ describe(loadApiConfig.name, () => {
     expect(() => loadApiConfig({ REDIS_URL: base.REDIS_URL })).toThrow(/DATABASE_URL/);
     expect(() => loadApiConfig({ DATABASE_URL: base.DATABASE_URL })).toThrow(/REDIS_URL/);
     expect(loadApiConfig({}, { requireConnections: false }).databaseUrl).toBeUndefined();
+  });
+
+  it('accepts exactly the agents of libs/agents', () => {
+    expect(loadApiConfig(base).agents).toEqual(Object.keys(AGENTS));
   });
 
   it('refuses production without API_KEYS or AUTH_SECRET', () => {

@@ -1,4 +1,4 @@
-import { DomainError } from '@sessionwire/events';
+import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
 import { ERROR_CODES, type ErrorCode, type Problem } from '@sessionwire/transport/protocol';
 
 const TITLES: Record<ErrorCode, string> = {
@@ -21,12 +21,21 @@ const TITLES: Record<ErrorCode, string> = {
 /** Base of the `type` URI of every problem; `type` is this plus the code. */
 export const PROBLEM_TYPE_BASE = 'https://sessionwire.dev/problems/';
 
+export interface ApiProblemOptions {
+  /**
+   * Set when this answer is given by design, not because something failed (a stream refused while
+   * the node drains): the request is logged at this level, without a stack, even for a 5xx.
+   */
+  expected?: 'info' | 'warn';
+}
+
 /** A DomainError raised by the API itself, possibly with response headers (Retry-After, Allow). */
 export class ApiProblem extends DomainError {
   constructor(
     code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
+    readonly options: ApiProblemOptions = {},
   ) {
     super(code, message);
   }

@@ -55,9 +55,10 @@ export class HealthController {
     content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
   })
   async readyz(): Promise<{ status: string }> {
-    const unavailable = (detail: string) =>
-      new ApiProblem('unavailable', detail, { 'Retry-After': '5' });
-    if (this.lifecycle.draining) throw unavailable('draining: this node is shutting down');
+    // Readiness reports; it is not itself the fault (a dependency's failure is logged below).
+    const unavailable = (detail: string, expected: 'info' | 'warn' = 'warn') =>
+      new ApiProblem('unavailable', detail, { 'Retry-After': '5' }, { expected });
+    if (this.lifecycle.draining) throw unavailable('draining: this node is shutting down', 'info');
     try {
       await within(this.database.ping(), 'postgres');
     } catch (error) {

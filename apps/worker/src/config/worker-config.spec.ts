@@ -81,6 +81,6 @@ describe('loadWorkerConfig', () => {
   });
 
   it('does not need the URLs when the caller provides the connections', () => {
-    expect(loadWorkerConfig({}, { requireUrls: false }).databaseUrl).toBeUndefined();
+    expect(loadWorkerConfig({}, { requireConnections: false }).databaseUrl).toBeUndefined();
   });
 });

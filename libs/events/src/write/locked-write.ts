@@ -1,6 +1,6 @@
 import { asc, sql } from 'drizzle-orm';
 import type { SessionState, StoredEvent } from '@sessionwire/transport/protocol';
-import { DomainError } from '../errors';
+import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
 import { sessions, type SessionRow } from '../schema';
 import { applyEvents } from '../session-effects';
 import { storedEvent } from './event-validation';

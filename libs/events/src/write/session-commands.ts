@@ -9,8 +9,8 @@ import {
   IllegalTransitionError,
   SessionEndedError,
   SessionNotFoundError,
-  StaleLeaseError,
-} from '../errors';
+} from '@sessionwire/transport/protocol/domain-errors';
+import { StaleLeaseError } from '../errors';
 import { EVENT_EFFECTS } from '../session-effects';
 import type { SessionRow } from '../schema';
 import { prepareEvents, type PreparedEvent } from './event-validation';

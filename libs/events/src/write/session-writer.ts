@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { and, asc, inArray, isNotNull, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { NewEvent, SessionState, StoredEvent } from '@sessionwire/transport/protocol';
 import type { Database } from '../database';
-import { SessionNotFoundError } from '../errors';
+import { SessionNotFoundError } from '@sessionwire/transport/protocol/domain-errors';
 import { sessions, type SessionRow } from '../schema';
 import { isUuid, prepareEvents, storableJson, storedEvent } from './event-validation';
 import { lockedWrite, rowsOf } from './locked-write';

@@ -1,6 +1,11 @@
 import { sql } from 'drizzle-orm';
 import type { StoredEvent } from '@sessionwire/transport/protocol';
-import { DomainError, SessionEndedError, SessionNotFoundError, StaleLeaseError } from '../errors';
+import {
+  DomainError,
+  SessionEndedError,
+  SessionNotFoundError,
+} from '@sessionwire/transport/protocol/domain-errors';
+import { StaleLeaseError } from '../errors';
 import { storedEvent } from './event-validation';
 import { bySessionAndSeq, rowsOf } from './locked-write';
 import type {

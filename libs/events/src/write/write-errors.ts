@@ -1,4 +1,4 @@
-import { DomainError } from '../errors';
+import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
 
 /** An event (or message) that breaks its protocol schema or cannot be stored; nothing was written. */
 export class InvalidEventError extends DomainError {

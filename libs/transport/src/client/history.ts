@@ -36,15 +36,37 @@ function isTransient(error: unknown): boolean {
 }
 
 /**
+ * The first seq still stored, when a history read was refused because retention removed the seqs
+ * it asked for (`410 history_expired` with `oldestSeq`, PROTOCOL §8); otherwise undefined.
+ */
+function oldestStoredSeq(error: unknown): number | undefined {
+  if (!(error instanceof HttpError) || error.status !== 410 || error.code !== 'history_expired') {
+    return undefined;
+  }
+  const oldest = (error.problem as { oldestSeq?: unknown } | undefined)?.oldestSeq;
+  return typeof oldest === 'number' && Number.isSafeInteger(oldest) ? oldest : undefined;
+}
+
+/**
  * Pages `GET /v1/sessions/:id/events?after=…&limit=…` from `fromSeq` through `toSeq`, yielding each
  * page's events (ascending, never beyond `toSeq`) until `toSeq` is reached or the log has no more.
- * Transient failures (network, 408, 429, 5xx) are retried with backoff on the next base URL;
- * definitive ones throw `HttpError`.
+ * Events that retention removed are skipped: on `410 history_expired` the paging goes on from the
+ * oldest seq still stored, so the caller gets what still exists (nothing for a `history_expired`
+ * gap). Transient failures (network, 408, 429, 5xx) are retried with backoff on the next base URL;
+ * other definitive ones throw `HttpError`.
  */
 export async function* pageHistory(req: HistoryRequest): AsyncGenerator<StoredEvent[]> {
   let after = req.fromSeq - 1;
   while (after < req.toSeq) {
-    const page = await fetchPage(req, after);
+    let page: EventsPage;
+    try {
+      page = await fetchPage(req, after);
+    } catch (error) {
+      const oldest = oldestStoredSeq(error);
+      if (oldest === undefined || oldest - 1 <= after) throw error;
+      after = oldest - 1;
+      continue;
+    }
     const events = page.events.filter((e) => e.seq > after && e.seq <= req.toSeq);
     if (events.length > 0) {
       after = events[events.length - 1].seq;
