@@ -11,4 +11,9 @@ export { SessionWriter, type WriterOptions } from './write/session-writer';
 export type { CommitHook, WriteObserver } from './write/write-pipeline';
 export { publishCommitted, workHintsOf } from './write/commit-hints';
 export { WriteMetrics } from './write/write-metrics';
-export { CommitFailedError, InvalidEventError, WriteQueueFullError } from './write/write-errors';
+export {
+  CommitFailedError,
+  InputAlreadyProcessedError,
+  InvalidEventError,
+  WriteQueueFullError,
+} from './write/write-errors';

@@ -1,4 +1,5 @@
 import type { Activity, EventType, NewEvent, SessionState } from '@sessionwire/transport/protocol';
+import { InputAlreadyProcessedError } from './write/write-errors';
 
 /** The columns of a session row that appending events changes. */
 export interface SessionCursor {
@@ -15,7 +16,7 @@ export type SessionEffects = SessionCursor & { activity: Activity };
 /**
  * What one event does to its session's row beyond `head_seq += 1`, applied to `next` (whose
  * `headSeq` is already the event's seq). Throws `Error` with a reason when the event does not fit
- * the row. `null`: nothing else (the event is row-neutral).
+ * the row (an {@link InputAlreadyProcessedError} for a turn of input whose turn was closed). `null`: nothing else (the event is row-neutral).
  */
 type Fold<T extends EventType> =
   ((next: SessionCursor, event: Extract<NewEvent, { type: T }>) => void) | null;
@@ -48,7 +49,10 @@ export const EVENT_EFFECTS: { readonly [T in EventType]: Effect<T> } = {
   'turn.started': {
     fold: (next, event) => {
       if (next.turnId !== null) throw new Error(`turn ${next.turnId} is still open`);
-      if (event.data.inputSeq <= next.processedSeq || event.data.inputSeq > next.lastInputSeq) {
+      if (event.data.inputSeq <= next.processedSeq) {
+        throw new InputAlreadyProcessedError(event.data.inputSeq, next.processedSeq);
+      }
+      if (event.data.inputSeq > next.lastInputSeq) {
         throw new Error(`input ${event.data.inputSeq} is not pending`);
       }
       next.turnId = event.data.turnId;

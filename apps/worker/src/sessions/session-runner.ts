@@ -134,7 +134,16 @@ export class SessionRunner {
     this.turn = turn;
     try {
       const end = await turn.run();
-      if (end !== 'dropped') this.processedSeq = seq;
+      if (end === 'skipped') {
+        // Its turn was closed without us: re-read how far input is processed, go on from there.
+        const row = await store.requireSession(this.sessionId);
+        this.processedSeq = Math.max(seq, Number(row.processedSeq));
+        SessionRunner.log.log(
+          `input ${seq} of session ${this.sessionId} was closed before its turn`,
+        );
+      } else if (end !== 'dropped') {
+        this.processedSeq = seq;
+      }
     } finally {
       this.turn = undefined;
     }

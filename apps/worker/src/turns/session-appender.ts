@@ -1,5 +1,6 @@
 import type { EventStore } from '@sessionwire/events';
 import {
+  InputAlreadyProcessedError,
   SessionEndedError,
   SessionNotFoundError,
   StaleLeaseError,
@@ -63,6 +64,10 @@ export class SessionAppender {
       if (isFencingError(error)) {
         this.metrics.appends.inc({ outcome: 'refused' });
         throw new LeaseLostError(this.lease.sessionId, error);
+      }
+      if (error instanceof InputAlreadyProcessedError) {
+        this.metrics.appends.inc({ outcome: 'refused' });
+        throw error;
       }
       this.metrics.appends.inc({ outcome: 'failed' });
       throw error;

@@ -106,6 +106,7 @@ export async function lockedWrite(
           decision.events.map((e) => e.event),
         );
       } catch (error) {
+        if (error instanceof DomainError) throw error;
         throw new DomainError('validation_failed', (error as Error).message);
       }
       const firstSeq = row.headSeq + 1;

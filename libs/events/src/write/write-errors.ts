@@ -8,6 +8,23 @@ export class InvalidEventError extends DomainError {
 }
 
 /**
+ * A `turn.started` for input that was already processed: its turn was closed meanwhile (a stop of
+ * a message that was still waiting closes its turn without running it). Nothing was written. For
+ * a worker that read the input just before, this is not a lost lease: read the next input.
+ */
+export class InputAlreadyProcessedError extends DomainError {
+  constructor(
+    readonly inputSeq: number,
+    readonly processedSeq: number,
+  ) {
+    super(
+      'validation_failed',
+      `input ${inputSeq} is not pending: its turn was closed (processed up to ${processedSeq})`,
+    );
+  }
+}
+
+/**
  * Too many writes are already waiting for a commit (`APPEND_QUEUE_MAX`, or connections for
  * `DATABASE_QUEUE_MAX`): load shedding, not an outage. Rendered as 503 `unavailable`.
  */
