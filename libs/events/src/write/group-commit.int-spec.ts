@@ -139,6 +139,44 @@ describe('group commit (SessionWriter)', () => {
     return pid;
   }
 
+  it('answers a message another process stored while the batch waited for its row as a duplicate', async () => {
+    const { commits, observer } = recordingObserver();
+    const writer = new SessionWriter(handle.db, { observer });
+    const [id, other] = await sessionsHeld(2);
+    // Another API node holds the row: the batch's statement takes its snapshot, then waits.
+    await admin.query('begin');
+    await admin.query('select 1 from sessions where id = $1 for update', [id]);
+    const raced = writer.appendUserMessage(id, { clientMessageId: 'raced', content: 'once' });
+    const beside = writer.appendUserMessage(other, { clientMessageId: 'b', content: 'beside' });
+    try {
+      await pipelineBackend();
+      // ... and stores the same message before it commits.
+      const { rows } = await admin.query(
+        `update sessions set head_seq = head_seq + 1, last_input_seq = head_seq + 1,
+           activity = 'running' where id = $1 returning head_seq`,
+        [id],
+      );
+      await admin.query(
+        `insert into events (session_id, seq, type, data, client_message_id)
+         values ($1, $2, 'message.user', $3, 'raced')`,
+        [id, rows[0].head_seq, { clientMessageId: 'raced', content: 'once' }],
+      );
+    } finally {
+      await admin.query('commit');
+    }
+    const [first, second] = await Promise.all([raced, beside]);
+    expect(first).toMatchObject({ duplicate: true, event: { seq: 2, data: { content: 'once' } } });
+    expect(second).toMatchObject({ duplicate: false, event: { seq: 2 } });
+    // The statement failed on the key, wrote nothing; the batch went once through the locked path.
+    expect(commits).toEqual([
+      { writes: 2, path: 'statement', outcome: 'failed' },
+      { writes: 2, path: 'locked', outcome: 'ok' },
+    ]);
+    const log = await db.store.getEventsAfter(id, 0, 100);
+    expect(log.filter((e) => e.type === 'message.user')).toHaveLength(1);
+    expect(await db.store.getHeadSeq(id)).toBe(2);
+  });
+
   it.each([
     ['one statement (row-neutral appends)', false],
     ['one transaction (a turn starts in the batch)', true],

@@ -31,7 +31,7 @@ type EventRow = Parameters<typeof storedEvent>[0];
  * order. Refused requests write nothing and are reported with their reason; the rest commit.
  * Two writes of one `clientMessageId` in one batch are one request: the second is its duplicate.
  * A message stored by another process after the statement's snapshot makes the statement fail on
- * the unique index, writing nothing (the pipeline then retries each write alone).
+ * the unique key, writing nothing (the pipeline then retries the batch on the locked path).
  * With `wait: false` a session locked by another transaction is left out (`busy`).
  *
  * Every command must have `statement` set.

@@ -52,6 +52,9 @@ const DEADLOCK_RETRIES = 3;
  * commit that fails fails every write in it, and none of it is stored. `onCommitted` is called
  * after each commit, once, with its events, before the writers are answered.
  *
+ * A one-statement batch that fails on a message key another process stored meanwhile is retried
+ * once on the locked path, which reads the keys after taking the row locks.
+ *
  * Rows are locked in id order, so batches of several processes wait for each other's short
  * commits without deadlocking. A batch that waits for a lock longer than the connection's
  * `lock_timeout` (a stuck holder) is retried without waiting: the locked sessions' writes are left
@@ -131,9 +134,9 @@ export class WritePipeline {
 
   /** Commits a group and answers its writers (after the hook); never rejects. */
   private async commit(group: Pending[], wait: boolean): Promise<void> {
-    const oneStatement = group.every((p) => p.command.statement !== undefined);
+    let oneStatement = group.every((p) => p.command.statement !== undefined);
     const commands = group.map((p) => p.command);
-    const started = performance.now();
+    let started = performance.now();
     let outcome: WriteOutcome | undefined;
     let failure: unknown;
     for (let attempt = 0; ; attempt++) {
@@ -144,6 +147,16 @@ export class WritePipeline {
         break;
       } catch (error) {
         failure = error;
+        if (oneStatement && isUniqueViolation(error)) {
+          // A message key stored by another process after the statement's snapshot was taken
+          // (it waited for that process's row lock): nothing was written. The locked path looks
+          // the keys up again once it holds the locks, and answers that message as a duplicate.
+          const seconds = (performance.now() - started) / 1000;
+          this.options.observer?.committed(group.length, 'statement', 'failed', seconds);
+          oneStatement = false;
+          started = performance.now();
+          continue;
+        }
         if (isDeadlock(error) && attempt < DEADLOCK_RETRIES) continue;
         if (isLockTimeout(error) && attempt < DEADLOCK_RETRIES) {
           // In a batch: leave the locked sessions out. Alone: wait again.
@@ -261,6 +274,10 @@ function causeOf(error: unknown): unknown {
 
 function isLockTimeout(error: unknown): boolean {
   return sqlState(causeOf(error)) === '55P03';
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return sqlState(causeOf(error)) === '23505';
 }
 
 function isDeadlock(error: unknown): boolean {
