@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { connectPostgres, migratePostgres } from '@sessionwire/events';
-import { RedisBroker } from '@sessionwire/transport/server';
+import { createRedisBroker } from '@sessionwire/transport/server';
 import pino from 'pino';
 import { createApiApp, drainApiApp } from './bootstrap';
 import { loadApiConfig, type ApiConfig } from './config/api-config';
@@ -21,8 +21,9 @@ async function serve(config: ApiConfig): Promise<void> {
     applicationName: APPLICATION_NAME,
     onError: (error) => log.warn({ err: error }, 'idle postgres connection failed'),
   });
-  const broker = new RedisBroker({
-    url: config.redisUrl!,
+  const broker = createRedisBroker({
+    redisUrl: config.redisUrl,
+    redisClusterNodes: config.redisClusterNodes,
     prefix: config.redisPrefix,
     connectionName: APPLICATION_NAME,
     onError: (error, context) => log.warn({ err: error, context }, 'redis error'),

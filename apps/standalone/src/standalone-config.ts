@@ -1,3 +1,4 @@
+import type { ClusterSeed } from '@sessionwire/transport/server/cluster-seeds';
 import { loadApiConfig, type ApiConfig } from '../../api/src/config/api-config';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/src/config/worker-config';
 
@@ -5,7 +6,13 @@ import { loadWorkerConfig, type WorkerConfig } from '../../worker/src/config/wor
 export type StandaloneMode =
   | { database: 'pglite'; dataDir: string; broker: 'memory' }
   | { database: 'postgres'; url: string; broker: 'memory' }
-  | { database: 'postgres'; url: string; broker: 'redis'; redisUrl: string };
+  | { database: 'postgres'; url: string; broker: 'redis'; redisUrl: string }
+  | {
+      database: 'postgres';
+      url: string;
+      broker: 'redis-cluster';
+      redisClusterNodes: ClusterSeed[];
+    };
 
 export interface StandaloneConfig {
   api: ApiConfig;
@@ -24,17 +31,29 @@ export const PGLITE_DATA_DIR = './.data';
 export function loadStandaloneConfig(env: NodeJS.ProcessEnv): StandaloneConfig {
   const api = loadApiConfig(env, { requireConnections: false });
   const worker = loadWorkerConfig(env, { requireUrls: false });
-  if (api.redisUrl && !api.databaseUrl) {
+  const redisVariable = api.redisUrl
+    ? 'REDIS_URL'
+    : api.redisClusterNodes
+      ? 'REDIS_CLUSTER_NODES'
+      : '';
+  if (redisVariable && !api.databaseUrl) {
     throw new Error(
-      'invalid configuration: REDIS_URL is set without DATABASE_URL; set both (shared Postgres ' +
-        'and Redis), DATABASE_URL alone (in-process bus), or neither (embedded database in ./.data)',
+      `invalid configuration: ${redisVariable} is set without DATABASE_URL; set both (shared ` +
+        'Postgres and Redis), DATABASE_URL alone (in-process bus), or neither (embedded database in ./.data)',
     );
   }
   const mode: StandaloneMode = !api.databaseUrl
     ? { database: 'pglite', dataDir: PGLITE_DATA_DIR, broker: 'memory' }
     : api.redisUrl
       ? { database: 'postgres', url: api.databaseUrl, broker: 'redis', redisUrl: api.redisUrl }
-      : { database: 'postgres', url: api.databaseUrl, broker: 'memory' };
+      : api.redisClusterNodes
+        ? {
+            database: 'postgres',
+            url: api.databaseUrl,
+            broker: 'redis-cluster',
+            redisClusterNodes: api.redisClusterNodes,
+          }
+        : { database: 'postgres', url: api.databaseUrl, broker: 'memory' };
   return { api, worker, mode };
 }
 
@@ -43,7 +62,11 @@ export function describeMode(mode: StandaloneMode): string {
     return `embedded Postgres (PGlite) in ${mode.dataDir}, in-process bus`;
   }
   const host = new URL(mode.url).host;
-  return mode.broker === 'redis'
-    ? `Postgres at ${host}, Redis at ${new URL(mode.redisUrl).host}`
-    : `Postgres at ${host}, in-process bus`;
+  if (mode.broker === 'redis')
+    return `Postgres at ${host}, Redis at ${new URL(mode.redisUrl).host}`;
+  if (mode.broker === 'redis-cluster') {
+    const seeds = mode.redisClusterNodes.map((n) => `${n.host}:${n.port}`).join(',');
+    return `Postgres at ${host}, Redis Cluster at ${seeds}`;
+  }
+  return `Postgres at ${host}, in-process bus`;
 }

@@ -5,7 +5,7 @@ import {
   migratePostgres,
   type DatabaseHandle,
 } from '@sessionwire/events';
-import { MemoryBroker, RedisBroker, type Broker } from '@sessionwire/transport/server';
+import { createRedisBroker, MemoryBroker, type Broker } from '@sessionwire/transport/server';
 import type { Logger } from 'pino';
 import type { StandaloneMode } from './standalone-config';
 
@@ -42,9 +42,10 @@ export async function openRuntime(
     }
   }
   const broker: Broker =
-    mode.broker === 'redis'
-      ? new RedisBroker({
-          url: mode.redisUrl,
+    mode.broker !== 'memory'
+      ? createRedisBroker({
+          redisUrl: mode.broker === 'redis' ? mode.redisUrl : undefined,
+          redisClusterNodes: mode.broker === 'redis-cluster' ? mode.redisClusterNodes : undefined,
           prefix: redisPrefix,
           connectionName: 'sessionwire-standalone',
           onError: (error, context) => log.warn({ err: error, context }, 'redis error'),

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { connectPostgres } from '@sessionwire/events';
-import { RedisBroker } from '@sessionwire/transport/server';
+import { createRedisBroker } from '@sessionwire/transport/server';
 import pino from 'pino';
 import { createWorker } from './bootstrap';
 import {
@@ -29,8 +29,9 @@ async function main(): Promise<void> {
     max: 20,
     onError: (error) => log.error({ err: error }, 'idle Postgres connection failed'),
   });
-  const broker = new RedisBroker({
-    url: config.redisUrl!,
+  const broker = createRedisBroker({
+    redisUrl: config.redisUrl,
+    redisClusterNodes: config.redisClusterNodes,
     prefix: config.redisPrefix,
     connectionName: `sessionwire-worker-${config.workerId}`,
     onError: (error, context) => log.error({ err: error, context }, 'redis error'),

@@ -72,6 +72,8 @@ describe(loadApiConfig.name, () => {
     ['API_KEYS', 'tiny'],
     ['LOG_LEVEL', 'loud'],
     ['CORS_ORIGINS', 'https://app.example.com/path'],
+    ['REDIS_CLUSTER_NODES', 'redis-0:6379,redis-1'],
+    ['EVENT_RETENTION_DAYS', '0'],
   ])('names %s when it is invalid (%p)', (name, value) => {
     expect(() => loadApiConfig({ ...base, [name]: value })).toThrow(new RegExp(`\\b${name}\\b`));
   });
@@ -80,6 +82,25 @@ describe(loadApiConfig.name, () => {
     expect(() => loadApiConfig({ REDIS_URL: base.REDIS_URL })).toThrow(/DATABASE_URL/);
     expect(() => loadApiConfig({ DATABASE_URL: base.DATABASE_URL })).toThrow(/REDIS_URL/);
     expect(loadApiConfig({}, { requireConnections: false }).databaseUrl).toBeUndefined();
+  });
+
+  it('takes a Redis Cluster instead of REDIS_URL, and refuses both, naming both', () => {
+    const cluster = { DATABASE_URL: base.DATABASE_URL, REDIS_CLUSTER_NODES: 'r0:7000, r1:7001' };
+    expect(loadApiConfig(cluster)).toMatchObject({
+      redisUrl: undefined,
+      redisClusterNodes: [
+        { host: 'r0', port: 7000 },
+        { host: 'r1', port: 7001 },
+      ],
+    });
+    expect(() => loadApiConfig({ ...base, REDIS_CLUSTER_NODES: 'r0:7000' })).toThrow(
+      /REDIS_URL and REDIS_CLUSTER_NODES are both set/,
+    );
+  });
+
+  it('reads EVENT_RETENTION_DAYS (unset: keep everything)', () => {
+    expect(loadApiConfig(base).eventRetentionDays).toBeUndefined();
+    expect(loadApiConfig({ ...base, EVENT_RETENTION_DAYS: '30' }).eventRetentionDays).toBe(30);
   });
 
   it('refuses production without API_KEYS or AUTH_SECRET', () => {

@@ -1,3 +1,4 @@
+import { parseClusterSeeds, type ClusterSeed } from '@sessionwire/transport/server/cluster-seeds';
 import { z } from 'zod';
 
 /** Agents a session may name; workers ship a runtime for each. */
@@ -11,6 +12,8 @@ export interface ApiConfig {
   port: number;
   databaseUrl?: string;
   redisUrl?: string;
+  /** Redis Cluster seeds (`REDIS_CLUSTER_NODES`), used instead of `redisUrl`. */
+  redisClusterNodes?: ClusterSeed[];
   /** Prepended to every Redis channel (several deployments or tests sharing one Redis). */
   redisPrefix: string;
   maxReplayGap: number;
@@ -26,6 +29,8 @@ export interface ApiConfig {
   agents: readonly string[];
   /** Origins allowed by CORS (`*` for any); empty: no CORS headers (same-origin pages only). */
   corsOrigins: string[];
+  /** `retention` removes events older than this many days; undefined keeps everything. */
+  eventRetentionDays?: number;
 }
 
 export interface LoadApiConfigOptions {
@@ -52,10 +57,23 @@ const url = (protocols: string[]) =>
     `must be a URL (${protocols.join(' or ')})`,
   );
 
+const clusterSeeds = z
+  .string()
+  .transform((value, ctx) => {
+    try {
+      return parseClusterSeeds(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  })
+  .optional();
+
 const schema = z.object({
   PORT: int(0, 65535).default(3000),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  REDIS_CLUSTER_NODES: clusterSeeds,
   REDIS_PREFIX: z.string().max(100).default(''),
   MAX_REPLAY_GAP: int(1, 1_000_000).default(200),
   SYNC_INTERVAL_MS: int(10, 3_600_000).default(5000),
@@ -97,6 +115,7 @@ const schema = z.object({
       ),
     )
     .optional(),
+  EVENT_RETENTION_DAYS: int(1, 100_000).optional(),
   NODE_ENV: z.string().optional(),
 });
 
@@ -123,8 +142,13 @@ export function loadApiConfig(
   if (requireConnections && !c.DATABASE_URL) {
     throw new Error('invalid configuration: DATABASE_URL is required');
   }
-  if (requireConnections && !c.REDIS_URL) {
-    throw new Error('invalid configuration: REDIS_URL is required');
+  if (c.REDIS_URL && c.REDIS_CLUSTER_NODES) {
+    throw new Error(
+      'invalid configuration: REDIS_URL and REDIS_CLUSTER_NODES are both set; set one',
+    );
+  }
+  if (requireConnections && !c.REDIS_URL && !c.REDIS_CLUSTER_NODES) {
+    throw new Error('invalid configuration: REDIS_URL (or REDIS_CLUSTER_NODES) is required');
   }
   const apiKeys = c.API_KEYS ?? [];
   const production = c.NODE_ENV === 'production';
@@ -137,6 +161,7 @@ export function loadApiConfig(
     port: c.PORT,
     databaseUrl: c.DATABASE_URL,
     redisUrl: c.REDIS_URL,
+    redisClusterNodes: c.REDIS_CLUSTER_NODES,
     redisPrefix: c.REDIS_PREFIX,
     maxReplayGap: c.MAX_REPLAY_GAP,
     syncIntervalMs: c.SYNC_INTERVAL_MS,
@@ -150,6 +175,7 @@ export function loadApiConfig(
     production,
     agents: KNOWN_AGENTS,
     corsOrigins: c.CORS_ORIGINS ?? [],
+    eventRetentionDays: c.EVENT_RETENTION_DAYS,
   };
 }
 

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Inject, Logger, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { DATABASE_HANDLE, type DatabaseHandle } from '@sessionwire/events';
-import { BROKER, type Broker } from '@sessionwire/transport/server';
+import { BROKER, isProbedBroker, type Broker } from '@sessionwire/transport/server';
 import type { Response } from 'express';
 import { RequireAccess } from '../auth/access.decorator';
 import { ApiProblem } from '../errors/problem';
@@ -47,7 +47,10 @@ export class HealthController {
 
   @Get('readyz')
   @RequireAccess('public')
-  @ApiOperation({ summary: 'Readiness: 503 while draining or when Postgres/Redis are unreachable' })
+  @ApiOperation({
+    summary:
+      'Readiness: 503 while draining, when Postgres/Redis are unreachable or a Redis Cluster is not whole',
+  })
   @ApiResponse({ status: 200, schema: { $ref: '#/components/schemas/Health' } })
   @ApiResponse({
     status: 503,
@@ -64,13 +67,15 @@ export class HealthController {
       this.logger.warn({ err: error }, 'readiness: postgres unreachable');
       throw unavailable('postgres is unreachable');
     }
-    const ping = (this.broker as Broker & { ping?: () => Promise<unknown> }).ping;
-    if (ping) {
+    if (isProbedBroker(this.broker)) {
       try {
-        await within(ping.call(this.broker), 'redis');
+        await within(this.broker.ping(), 'redis');
       } catch (error) {
-        this.logger.warn({ err: error }, 'readiness: redis unreachable');
-        throw unavailable('redis is unreachable');
+        this.logger.warn({ err: error }, 'readiness: redis unavailable');
+        const reason = (error as Error).message;
+        throw unavailable(
+          /cluster state/.test(reason) ? `redis is unavailable: ${reason}` : 'redis is unreachable',
+        );
       }
     }
     return { status: 'ready' };

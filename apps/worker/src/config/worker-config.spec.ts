@@ -69,6 +69,8 @@ describe('loadWorkerConfig', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ DATABASE_URL: '' }, 'DATABASE_URL'],
     [{ REDIS_URL: '   ' }, 'REDIS_URL'],
+    [{ REDIS_CLUSTER_NODES: 'r0:port' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'r0:7000' }, 'REDIS_URL and REDIS_CLUSTER_NODES are both set'],
   ])('refuses %p naming %s', (env, name) => {
     expect(() => loadWorkerConfig({ ...urls, ...env })).toThrow(name);
   });
@@ -77,6 +79,17 @@ describe('loadWorkerConfig', () => {
     expect(loadWorkerConfig({ ...urls, LEASE_MS: '', METRICS_PORT: '' })).toMatchObject({
       leaseMs: 10_000,
       metricsPort: undefined,
+    });
+  });
+
+  it('takes REDIS_CLUSTER_NODES instead of REDIS_URL', () => {
+    const config = loadWorkerConfig({
+      DATABASE_URL: urls.DATABASE_URL,
+      REDIS_CLUSTER_NODES: 'r0:7000',
+    });
+    expect(config).toMatchObject({
+      redisUrl: undefined,
+      redisClusterNodes: [{ host: 'r0', port: 7000 }],
     });
   });
 

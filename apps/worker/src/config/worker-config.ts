@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { parseClusterSeeds, type ClusterSeed } from '@sessionwire/transport/server/cluster-seeds';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -10,6 +11,17 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
 const schema = z.object({
   DATABASE_URL: z.url().optional(),
   REDIS_URL: z.url().optional(),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        return parseClusterSeeds(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
   REDIS_PREFIX: z.string().max(100).optional(),
   WORKER_ID: z.string().min(1).max(200).optional(),
   WORKER_CONCURRENCY: int(1, 10_000).default(50),
@@ -37,6 +49,8 @@ export interface OpenAiConfig {
 export interface WorkerConfig {
   databaseUrl?: string;
   redisUrl?: string;
+  /** Redis Cluster seeds (`REDIS_CLUSTER_NODES`), used instead of `redisUrl`. */
+  redisClusterNodes?: ClusterSeed[];
   /** Prepended to every Redis channel; must match the API's `REDIS_PREFIX`. */
   redisPrefix: string;
   workerId: string;
@@ -85,10 +99,15 @@ export function loadWorkerConfig(
     throw new Error(`Invalid worker configuration: ${name}: ${issue.message}`);
   }
   const v = parsed.data;
+  if (v.REDIS_URL && v.REDIS_CLUSTER_NODES) {
+    throw new Error(
+      'Invalid worker configuration: REDIS_URL and REDIS_CLUSTER_NODES are both set; set one',
+    );
+  }
   if (options.requireUrls ?? true) {
     for (const [name, value] of [
       ['DATABASE_URL', v.DATABASE_URL],
-      ['REDIS_URL', v.REDIS_URL],
+      ['REDIS_URL (or REDIS_CLUSTER_NODES)', v.REDIS_URL ?? v.REDIS_CLUSTER_NODES],
     ] as const) {
       if (!value) throw new Error(`Invalid worker configuration: ${name} is required`);
     }
@@ -96,6 +115,7 @@ export function loadWorkerConfig(
   return {
     databaseUrl: v.DATABASE_URL,
     redisUrl: v.REDIS_URL,
+    redisClusterNodes: v.REDIS_CLUSTER_NODES,
     redisPrefix: v.REDIS_PREFIX ?? '',
     workerId: v.WORKER_ID ?? defaultWorkerId(),
     concurrency: v.WORKER_CONCURRENCY,
