@@ -4,6 +4,7 @@ import { createRedisBroker } from '@sessionwire/transport/server';
 import pino from 'pino';
 import { createApiApp, drainApiApp } from './bootstrap';
 import { loadApiConfig, type ApiConfig } from './config/api-config';
+import { retentionCommand } from './maintenance/retention.command';
 
 const APPLICATION_NAME = 'sessionwire-api';
 const log = pino({ base: { service: APPLICATION_NAME }, level: process.env.LOG_LEVEL || 'info' });
@@ -60,6 +61,9 @@ async function main(): Promise<void> {
   if (process.argv[2] === 'migrate') {
     await migrate(process.env);
     return;
+  }
+  if (process.argv[2] === 'retention') {
+    return retentionCommand(loadApiConfig(process.env, { requireConnections: false }), log);
   }
   await serve(loadApiConfig(process.env));
 }

@@ -28,7 +28,8 @@ interface InsertedRow {
  * The hot path of `EventStore.append` (deltas, tool calls, errors): events that change nothing in
  * the session row but its head. One statement, so one round trip: the UPDATE takes the row lock
  * and bumps the head, the INSERT in the same statement writes the events under it, and autocommit
- * ends both, so seqs stay gap-free and commit in order exactly as on the full path. Returns
+ * ends both, so seqs stay gap-free and commit in order exactly as on the full path. `created_at`
+ * is `last_event_at` moved to `greatest(clock_timestamp(), last_event_at)`, as on the full path. Returns
  * undefined when the session is unknown, ENDED or held under another epoch (nothing is written).
  */
 export async function appendRowNeutral(
@@ -42,13 +43,15 @@ export async function appendRowNeutral(
   const epoch = leaseEpoch ?? null;
   const result = await db.execute(sql`
     with s as (
-      update ${sessions} set head_seq = head_seq + ${count}, updated_at = now()
+      update ${sessions} set head_seq = head_seq + ${count}, updated_at = now(),
+        last_event_at = greatest(clock_timestamp(), last_event_at)
       where id = ${sessionId} and state <> 'ENDED'
         and (${epoch}::int is null or lease_epoch = ${epoch}::int)
-      returning head_seq
+      returning head_seq, last_event_at
     )
-    insert into ${events} (session_id, seq, type, data)
-    select ${sessionId}::uuid, s.head_seq - ${count} + e.ord, e.value->>'type', e.value->'data'
+    insert into ${events} (session_id, seq, type, data, created_at)
+    select ${sessionId}::uuid, s.head_seq - ${count} + e.ord, e.value->>'type', e.value->'data',
+      s.last_event_at
     from s, jsonb_array_elements(${payload}::jsonb) with ordinality as e(value, ord)
     returning seq, type, data, created_at`);
   // node-postgres and PGlite both answer with `rows`.

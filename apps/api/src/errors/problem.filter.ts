@@ -9,7 +9,7 @@ import { DomainError } from '@sessionwire/events';
 import type { ErrorCode } from '@sessionwire/transport/protocol';
 import type { Request, Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
-import { ApiProblem, problemBody } from './problem';
+import { ApiProblem, problemBody, type ProblemExtensions } from './problem';
 import { allowedMethods } from './route-methods';
 import { isDatabaseUnavailable } from './unavailable';
 
@@ -20,6 +20,7 @@ interface Rendered {
   detail: string;
   headers?: Record<string, string>;
   errorId?: string;
+  extensions?: ProblemExtensions;
 }
 
 const STATUS_CODES: Record<number, ErrorCode> = {
@@ -53,7 +54,7 @@ export class ProblemFilter implements ExceptionFilter {
       return;
     }
     const rendered = this.render(exception, req);
-    const body = problemBody(rendered.code, rendered.detail, rendered.errorId);
+    const body = problemBody(rendered.code, rendered.detail, rendered.errorId, rendered.extensions);
     res.status(body.status);
     for (const [name, value] of Object.entries(rendered.headers ?? {})) res.setHeader(name, value);
     res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
@@ -63,7 +64,12 @@ export class ProblemFilter implements ExceptionFilter {
 
   private render(exception: unknown, req: Request): Rendered {
     if (exception instanceof ApiProblem) {
-      return { code: exception.code, detail: exception.message, headers: exception.headers };
+      return {
+        code: exception.code,
+        detail: exception.message,
+        headers: exception.headers,
+        extensions: exception.extensions,
+      };
     }
     if (exception instanceof DomainError)
       return { code: exception.code, detail: exception.message };

@@ -12,6 +12,7 @@ const TITLES: Record<ErrorCode, string> = {
   idempotency_conflict: 'Idempotency conflict',
   illegal_transition: 'Illegal transition',
   stale_lease: 'Stale lease',
+  history_expired: 'History expired',
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   internal_error: 'Internal error',
@@ -21,18 +22,30 @@ const TITLES: Record<ErrorCode, string> = {
 /** Base of the `type` URI of every problem; `type` is this plus the code. */
 export const PROBLEM_TYPE_BASE = 'https://sessionwire.dev/problems/';
 
-/** A DomainError raised by the API itself, possibly with response headers (Retry-After, Allow). */
+/** Members a problem may carry beyond the standard ones (RFC 9457 extension members). */
+export type ProblemExtensions = Pick<Problem, 'oldestSeq'>;
+
+/**
+ * A DomainError raised by the API itself, possibly with response headers (Retry-After, Allow)
+ * and extension members (`oldestSeq`).
+ */
 export class ApiProblem extends DomainError {
   constructor(
     code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
+    readonly extensions: ProblemExtensions = {},
   ) {
     super(code, message);
   }
 }
 
-export function problemBody(code: ErrorCode, detail: string, errorId?: string): Problem {
+export function problemBody(
+  code: ErrorCode,
+  detail: string,
+  errorId?: string,
+  extensions: ProblemExtensions = {},
+): Problem {
   return {
     type: PROBLEM_TYPE_BASE + code.replaceAll('_', '-'),
     title: TITLES[code],
@@ -40,6 +53,7 @@ export function problemBody(code: ErrorCode, detail: string, errorId?: string): 
     detail,
     code,
     ...(errorId ? { errorId } : {}),
+    ...extensions,
   };
 }
 

@@ -63,6 +63,11 @@ export class BrokerMetricsService {
       s.kind === 'redis-cluster' ? s.masters : undefined,
     );
     gauge(
+      'sessionwire_broker_cluster_state_ok',
+      'Redis Cluster cluster_state: 1 ok, 0 fail (a slot has no live master) or unreachable',
+      (s) => (s.kind === 'redis-cluster' ? (s.clusterState === 'ok' ? 1 : 0) : undefined),
+    );
+    gauge(
       'sessionwire_broker_subscriber_connections',
       'Subscriber connections (cluster: one per master serving a subscribed channel)',
       (s) => s.subscriberConnections,

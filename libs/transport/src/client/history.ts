@@ -38,13 +38,20 @@ function isTransient(error: unknown): boolean {
 /**
  * Pages `GET /v1/sessions/:id/events?after=…&limit=…` from `fromSeq` through `toSeq`, yielding each
  * page's events (ascending, never beyond `toSeq`) until `toSeq` is reached or the log has no more.
- * Transient failures (network, 408, 429, 5xx) are retried with backoff on the next base URL;
- * definitive ones throw `HttpError`.
+ * Seqs removed by the server's retention (410 `history_expired`) are skipped: paging goes on from
+ * the problem's `oldestSeq`, so what still exists is returned. Transient failures (network, 408,
+ * 429, 5xx) are retried with backoff on the next base URL; definitive ones throw `HttpError`.
  */
 export async function* pageHistory(req: HistoryRequest): AsyncGenerator<StoredEvent[]> {
   let after = req.fromSeq - 1;
   while (after < req.toSeq) {
     const page = await fetchPage(req, after);
+    if ('oldestSeq' in page) {
+      // never backwards: a server answering 410 twice for one position ends the paging
+      if (page.oldestSeq - 1 <= after) return;
+      after = page.oldestSeq - 1;
+      continue;
+    }
     const events = page.events.filter((e) => e.seq > after && e.seq <= req.toSeq);
     if (events.length > 0) {
       after = events[events.length - 1].seq;
@@ -54,7 +61,11 @@ export async function* pageHistory(req: HistoryRequest): AsyncGenerator<StoredEv
   }
 }
 
-async function fetchPage(req: HistoryRequest, after: number): Promise<EventsPage> {
+/** A page, or where the log now starts when the seqs asked for were removed. */
+async function fetchPage(
+  req: HistoryRequest,
+  after: number,
+): Promise<EventsPage | { oldestSeq: number }> {
   const limit = Math.max(1, Math.min(1000, req.limit));
   for (let attempt = 0; ; attempt++) {
     if (req.signal?.aborted) throw new SessionwireError('history request aborted');
@@ -63,6 +74,8 @@ async function fetchPage(req: HistoryRequest, after: number): Promise<EventsPage
       const { body } = await requestJson<EventsPage>({ ...req, url, method: 'GET' });
       return body;
     } catch (error) {
+      const oldestSeq = expiredUntil(error);
+      if (oldestSeq !== undefined) return { oldestSeq };
       if (!isTransient(error) || attempt + 1 >= req.maxAttempts) throw error;
       const floor =
         error instanceof ResponseError ? parseRetryAfter(error.retryAfter, req.clock.now()) : 0;
@@ -70,4 +83,12 @@ async function fetchPage(req: HistoryRequest, after: number): Promise<EventsPage
       await sleep(req.clock, backoffDelay(attempt, floor, req.backoff, req.random), req.signal);
     }
   }
+}
+
+/** `oldestSeq` of a 410 `history_expired` answer (PROTOCOL §8). */
+function expiredUntil(error: unknown): number | undefined {
+  if (!(error instanceof HttpError) || error.status !== 410) return undefined;
+  if (error.problem?.code !== 'history_expired') return undefined;
+  const oldest = error.problem.oldestSeq;
+  return typeof oldest === 'number' && Number.isInteger(oldest) && oldest >= 1 ? oldest : undefined;
 }

@@ -147,6 +147,8 @@ export interface BrokerStats {
   up: boolean;
   /** Why `up` is false, for logs and the readiness answer. */
   problem?: string;
+  /** `cluster_state` of a Redis Cluster: `ok`, or `fail` while some slot has no live master. */
+  clusterState?: string;
   /** Masters in the slot map (cluster only). */
   masters?: number;
   /** Open subscriber connections (cluster: one per master that serves a subscribed channel). */
@@ -163,7 +165,7 @@ export interface BrokerStats {
 
 /** A broker that can be probed: the Redis brokers. */
 export interface ProbedBroker extends Broker {
-  /** Resolves when the broker can publish and subscribe; rejects with the reason otherwise. */
+  /** Resolves when Redis answers; rejects with the reason otherwise (readiness). */
   ping(waitMs?: number): Promise<void>;
   stats(): Promise<BrokerStats>;
 }

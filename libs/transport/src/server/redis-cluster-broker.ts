@@ -137,22 +137,23 @@ export class RedisClusterBroker implements ProbedBroker {
   }
 
   /**
-   * Resolves once the cluster is connected and reports `cluster_state:ok` (every slot served);
-   * rejects with what is wrong. Waits up to `waitMs` for a connection still being established.
+   * Resolves once a node of the cluster answers; rejects when none does. Waits up to `waitMs` for
+   * a connection still being established. A cluster that answers but is not whole (a master died,
+   * its replica not yet promoted) still resolves: the nodes keep serving streams from Postgres and
+   * the periodic sync repairs the hints lost meanwhile; {@link stats} reports it.
    */
   async ping(waitMs = 2000): Promise<void> {
-    await whenReady(this.cluster, waitMs);
-    const info = String(await this.cluster.call('CLUSTER', 'INFO'));
-    const state = /cluster_state:(\w+)/.exec(info)?.[1] ?? 'unknown';
-    if (state !== 'ok') throw new Error(`redis cluster state is ${state}`);
+    await this.clusterState(waitMs);
   }
 
   async stats(): Promise<BrokerStats> {
     let problem: string | undefined;
+    let clusterState: string | undefined;
     try {
-      await this.ping(500);
+      clusterState = await this.clusterState(500);
+      if (clusterState !== 'ok') problem = `redis cluster state is ${clusterState}`;
     } catch (error) {
-      problem = (error as Error).message;
+      problem = `redis cluster is unreachable: ${(error as Error).message}`;
     }
     const masterOf = (slot: number) => this.cluster.slots[slot]?.[0];
     const masters = new Set(this.cluster.slots.map((nodes) => nodes?.[0]).filter(Boolean));
@@ -163,6 +164,7 @@ export class RedisClusterBroker implements ProbedBroker {
       kind: 'redis-cluster',
       up: problem === undefined,
       problem,
+      clusterState,
       masters: masters.size,
       subscriberConnections: subscribed.size,
       channels: this.channels.size,
@@ -226,6 +228,13 @@ export class RedisClusterBroker implements ProbedBroker {
       5000,
       'the subscriber connections did not confirm',
     );
+  }
+
+  /** `cluster_state` (`ok` or `fail`) as a node reports it. */
+  private async clusterState(waitMs: number): Promise<string> {
+    await whenReady(this.cluster, waitMs);
+    const info = String(await this.cluster.call('CLUSTER', 'INFO'));
+    return /cluster_state:(\w+)/.exec(info)?.[1] ?? 'unknown';
   }
 
   private report(error: Error, context: string): void {
