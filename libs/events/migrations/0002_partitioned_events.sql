@@ -64,7 +64,7 @@ DECLARE
   name text;
 BEGIN
   EXECUTE format('ALTER TABLE "events" ATTACH PARTITION "events_legacy" FOR VALUES FROM (MINVALUE) TO (%L)', legacy_end);
-  FOR i IN 0..6 LOOP
+  FOR i IN 0..2 LOOP
     day := legacy_end + i * interval '1 day';
     name := 'events_p' || to_char(day AT TIME ZONE 'UTC', 'YYYYMMDD');
     EXECUTE format('CREATE TABLE %I PARTITION OF "events" FOR VALUES FROM (%L) TO (%L)', name, day, day + interval '1 day');

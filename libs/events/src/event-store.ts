@@ -138,7 +138,10 @@ export class EventStore {
     if (newEvents.length === 0) return [];
     if (isRowNeutral(newEvents)) {
       const appended = await appendRowNeutral(this.db, sessionId, newEvents, options.leaseEpoch);
-      if (appended) return appended;
+      if (appended) {
+        this.bounds.noteEvents(sessionId, appended);
+        return appended;
+      }
       // Refused (unknown, ended or fenced): the full path below names the reason.
     }
     return this.db.transaction(async (tx) => {
@@ -177,7 +180,7 @@ export class EventStore {
    * be above `afterSeq + 1`: the seqs in between were removed (the log lost a prefix).
    */
   async getEventsAfter(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
-    const since = await this.bounds.of(sessionId);
+    const since = await this.bounds.of(sessionId, afterSeq);
     if (!since) return [];
     const rows = await this.db
       .select()
@@ -191,7 +194,9 @@ export class EventStore {
       )
       .orderBy(asc(events.seq))
       .limit(limit);
-    return rows.map(toStoredEvent);
+    const stored = rows.map(toStoredEvent);
+    this.bounds.noteEvents(sessionId, stored);
+    return stored;
   }
 
   /** The session's lowest stored seq (retention removes prefixes); undefined when none is left. */
@@ -227,7 +232,9 @@ export class EventStore {
       )
       .orderBy(desc(events.seq))
       .limit(limit);
-    return rows.map(toStoredEvent).reverse();
+    const stored = rows.map(toStoredEvent).reverse();
+    this.bounds.noteEvents(sessionId, stored);
+    return stored;
   }
 
   /** The oldest `message.user` after `afterSeq`, if any. */
@@ -235,7 +242,7 @@ export class EventStore {
     sessionId: string,
     afterSeq: number,
   ): Promise<(StoredEvent & { type: 'message.user' }) | undefined> {
-    const since = await this.bounds.of(sessionId);
+    const since = await this.bounds.of(sessionId, afterSeq);
     if (!since) return undefined;
     const [row] = await this.db
       .select()
@@ -417,7 +424,9 @@ export class EventStore {
         })),
       )
       .returning();
-    return inserted.map(toStoredEvent);
+    const stored = inserted.map(toStoredEvent);
+    this.bounds.noteEvents(row.id, stored);
+    return stored;
   }
 }
 

@@ -15,7 +15,7 @@ export interface EventPartition {
 
 export interface MaintenanceOptions {
   now?: Date;
-  /** Daily partitions kept ready ahead of today, today included (default 7). */
+  /** Daily partitions kept ready from today on, today included (default 3). */
   aheadDays?: number;
   /** Drop what is older than this many days; undefined keeps everything. */
   retentionDays?: number;
@@ -96,7 +96,7 @@ export async function maintainEventPartitions(
     throw new Error('events is not partitioned: run the migrations first (npm run db:migrate)');
   }
   const today = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
-  for (let day = 0; day < (options.aheadDays ?? 7); day++) {
+  for (let day = 0; day < (options.aheadDays ?? 3); day++) {
     const from = new Date(today + day * DAY_MS);
     const to = new Date(from.getTime() + DAY_MS);
     if (partitions.some((p) => !p.isDefault && covers(p, from, to))) continue;

@@ -77,14 +77,14 @@ describe('EventStore on PGlite', () => {
       const session = await ownStore.createSession({ id: randomUUID(), agent: 'demo' });
       const names = (await listEventPartitions(client)).map((p) => p.name).sort();
       expect(names).toEqual(expect.arrayContaining(['events_default', 'events_legacy']));
-      expect(names.filter((n) => /^events_p\d{8}$/.test(n))).toHaveLength(7);
+      expect(names.filter((n) => /^events_p\d{8}$/.test(n))).toHaveLength(3);
 
       // ten days later, with one day of retention: the coming partitions appear, the rest go
       const later = new Date(Date.now() + 10 * 86_400_000);
       const result = await maintainEventPartitions(client, { now: later, retentionDays: 1 });
-      expect(result.created).toHaveLength(7);
+      expect(result.created).toHaveLength(3);
       expect(result.dropped).toEqual(expect.arrayContaining(['events_legacy']));
-      expect(result.dropped).toHaveLength(8);
+      expect(result.dropped).toHaveLength(4);
       expect(await ownStore.getEventsAfter(session.id, 0, 10)).toEqual([]);
       expect(await ownStore.getOldestSeq(session.id)).toBeUndefined();
       // appends go on (today has no partition any more: events_default takes them), gap-free
