@@ -198,10 +198,15 @@ describe(RedisClusterBroker.name, () => {
     const local = broker();
     const remote = broker();
     await remote.ping();
-    const f = await HubFixture.start({ syncIntervalMs: 200 }, local);
+    const f = await HubFixture.start({}, local); // no periodic sync: only hints and re-subscription
     try {
       f.history.create(S1, 'ACTIVE');
       const client = await f.openLive(S1);
+      const work: WorkHint[] = [];
+      await subscribeWork(local, (payload) => work.push(JSON.parse(payload)));
+      const probe: string[] = [];
+      const probeChannel = sessionChannel(S1).replace('session:', 'probe:');
+      await local.subscribe(probeChannel, (payload) => probe.push(payload));
       let resubscribed = 0;
       local.onResubscribe(() => resubscribed++);
       const slot = calculateSlot(`swtest:${sessionChannel(S1)}`);
@@ -214,10 +219,25 @@ describe(RedisClusterBroker.name, () => {
       }
       expect(Date.now() - started).toBeLessThan(10 * (100 + 400));
       await killing;
+      // the hub re-reads what the failover swallowed as soon as the broker is subscribed again
       await waitUntil(() => resubscribed >= 1, 20_000);
+      await client.waitFor((c) => c.seqs.length === 12, 20_000);
+      // hints flow again on the promoted master once the publisher has found it too
+      await waitUntil(async () => {
+        await remote.publish(probeChannel, 'ping');
+        return probe.length > 0;
+      }, 20_000);
       await publishEvents(remote, f.history.appendDeltas(S1, 2));
       await client.waitFor((c) => c.seqs.length === 14, 20_000);
       expect(client.seqs).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
+      // and so do work hints, on all 32 channels
+      const hints: WorkHint[] = Array.from({ length: 200 }, () => ({
+        kind: 'input',
+        sessionId: randomUUID(),
+      }));
+      for (const hint of hints) await publishWork(remote, hint);
+      await waitUntil(() => hints.every((h) => work.some((w) => w.sessionId === h.sessionId)));
+
       await waitUntil(async () => (await local.stats()).up);
       const stats = await local.stats();
       expect(stats.resubscribes).toBeGreaterThanOrEqual(1);
