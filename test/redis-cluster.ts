@@ -21,6 +21,8 @@ export interface RedisClusterOptions {
   replicasPerMaster?: number;
   /** `cluster-node-timeout`: how long a silent master takes to be failed over (ms). */
   nodeTimeoutMs?: number;
+  /** Require AUTH with this password on every node (as managed clusters do). */
+  password?: string;
 }
 
 /**
@@ -34,6 +36,7 @@ export class LocalRedisCluster {
   private constructor(
     readonly ports: number[],
     private readonly dir: string,
+    private readonly password?: string,
   ) {}
 
   /** `host:port,host:port,…` of every node: the value of `REDIS_CLUSTER_NODES`. */
@@ -47,7 +50,7 @@ export class LocalRedisCluster {
     const count = masters * (1 + replicas);
     const ports = await distinctFreePorts(count * 2);
     const dir = mkdtempSync(join(tmpdir(), 'sw-redis-cluster-'));
-    const cluster = new LocalRedisCluster(ports.slice(0, count), dir);
+    const cluster = new LocalRedisCluster(ports.slice(0, count), dir, options.password);
     try {
       await Promise.all(
         cluster.ports.map((port, i) =>
@@ -55,6 +58,7 @@ export class LocalRedisCluster {
         ),
       );
       await runCli([
+        ...cluster.auth(),
         '--cluster',
         'create',
         ...cluster.ports.map((p) => `127.0.0.1:${p}`),
@@ -72,7 +76,11 @@ export class LocalRedisCluster {
 
   /** Runs one command on one node through redis-cli and returns its output. */
   cli(port: number, ...args: string[]): Promise<string> {
-    return runCli(['-p', String(port), ...args]);
+    return runCli(['-p', String(port), ...this.auth(), ...args]);
+  }
+
+  private auth(): string[] {
+    return this.password ? ['-a', this.password, '--no-auth-warning'] : [];
   }
 
   /** The cluster as one live node sees it (`CLUSTER NODES`). */
@@ -212,10 +220,15 @@ export class LocalRedisCluster {
         // replicas sync at once (the default waits 5 s for more replicas to share one transfer)
         '--repl-diskless-sync-delay',
         '0',
+        ...(this.password ? ['--requirepass', this.password, '--masterauth', this.password] : []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.children.set(port, child);
+    // a test process that dies without stop() must not leave its nodes behind
+    const orphan = () => child.kill('SIGKILL');
+    process.once('exit', orphan);
+    child.once('exit', () => process.off('exit', orphan));
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await waitFor(

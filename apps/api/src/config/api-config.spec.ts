@@ -96,6 +96,7 @@ describe(loadApiConfig.name, () => {
     expect(() => loadApiConfig({ ...base, REDIS_CLUSTER_NODES: 'r0:7000' })).toThrow(
       /REDIS_URL and REDIS_CLUSTER_NODES are both set/,
     );
+    expect(() => loadApiConfig({ ...cluster, REDIS_PREFIX: 'a{b}:' })).toThrow(/REDIS_PREFIX/);
   });
 
   it('reads EVENT_RETENTION_DAYS (unset: keep everything)', () => {

@@ -147,6 +147,11 @@ export function loadApiConfig(
       'invalid configuration: REDIS_URL and REDIS_CLUSTER_NODES are both set; set one',
     );
   }
+  if (c.REDIS_CLUSTER_NODES && /[{}]/.test(c.REDIS_PREFIX)) {
+    throw new Error(
+      'invalid configuration: REDIS_PREFIX must not contain { or } with a Redis Cluster',
+    );
+  }
   if (requireConnections && !c.REDIS_URL && !c.REDIS_CLUSTER_NODES) {
     throw new Error('invalid configuration: REDIS_URL (or REDIS_CLUSTER_NODES) is required');
   }

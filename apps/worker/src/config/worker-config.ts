@@ -104,6 +104,11 @@ export function loadWorkerConfig(
       'Invalid worker configuration: REDIS_URL and REDIS_CLUSTER_NODES are both set; set one',
     );
   }
+  if (v.REDIS_CLUSTER_NODES && /[{}]/.test(v.REDIS_PREFIX ?? '')) {
+    throw new Error(
+      'Invalid worker configuration: REDIS_PREFIX must not contain { or } with a Redis Cluster',
+    );
+  }
   if (options.requireUrls ?? true) {
     for (const [name, value] of [
       ['DATABASE_URL', v.DATABASE_URL],

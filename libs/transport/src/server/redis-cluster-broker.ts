@@ -5,7 +5,8 @@ import type { ClusterSeed } from './cluster-seeds';
 import { ErrorThrottle, type ErrorSink } from './error-throttle';
 
 export interface RedisClusterBrokerOptions {
-  /** Some nodes of the cluster (`REDIS_CLUSTER_NODES`); the rest are discovered. */
+  /** Some nodes of the cluster (`REDIS_CLUSTER_NODES`); the rest are discovered. TLS and
+   * credentials of the first apply to every connection. */
   nodes: ClusterSeed[];
   /** Prepended to every channel; must not contain `{` or `}` (hash tags are the channels'). */
   prefix?: string;
@@ -53,12 +54,23 @@ export class RedisClusterBroker implements ProbedBroker {
     if (options.nodes.length === 0) throw new Error('a Redis Cluster needs at least one node');
     this.publishTimeoutMs = options.publishTimeoutMs ?? 250;
     this.errors = new ErrorThrottle(options.onError, { intervalMs: options.errorLogIntervalMs });
-    this.cluster = new Cluster(options.nodes, {
-      shardedSubscribers: true,
-      scaleReads: 'master',
-      clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
-      redisOptions: { connectionName: options.connectionName ?? 'sessionwire' },
-    });
+    const { tls, username, password } = options.nodes[0];
+    this.cluster = new Cluster(
+      options.nodes.map(({ host, port }) => ({ host, port })),
+      {
+        shardedSubscribers: true,
+        scaleReads: 'master',
+        clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
+        // TLS certificates name the seed hosts: keep them instead of the resolved addresses
+        ...(tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
+        redisOptions: {
+          connectionName: options.connectionName ?? 'sessionwire',
+          ...(tls ? { tls: {} } : {}),
+          ...(username ? { username } : {}),
+          ...(password ? { password } : {}),
+        },
+      },
+    );
     this.cluster.on('error', (error: Error) => this.report(error, 'redis cluster'));
     this.cluster.on('node error', (error: Error, node: string) =>
       this.report(error, `redis node ${node}`),
@@ -233,7 +245,13 @@ export class RedisClusterBroker implements ProbedBroker {
   /** `cluster_state` (`ok` or `fail`) as a node reports it. */
   private async clusterState(waitMs: number): Promise<string> {
     await whenReady(this.cluster, waitMs);
-    const info = String(await this.cluster.call('CLUSTER', 'INFO'));
+    // not ready: the command would wait in the offline queue for as long as that lasts
+    if (this.cluster.status !== 'ready') {
+      throw new Error(`not connected to the cluster (${this.cluster.status})`);
+    }
+    const info = String(
+      await withTimeout(this.cluster.call('CLUSTER', 'INFO'), 2000, 'CLUSTER INFO timed out'),
+    );
     return /cluster_state:(\w+)/.exec(info)?.[1] ?? 'unknown';
   }
 
