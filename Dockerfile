@@ -3,14 +3,17 @@
 #   worker:   node dist/apps/worker/main.js
 #   migrate:  node dist/apps/api/main.js migrate
 #   all-in-one (PGlite, no Redis): node dist/apps/standalone/main.js
+# The playground (dist/playground) is in the image but off with NODE_ENV=production: PLAYGROUND=on.
 
 FROM node:24 AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY tsconfig.json tsconfig.build.json nest-cli.json rspack.config.js ./
+COPY scripts/node-version-check.js scripts/build-playground.mjs ./scripts/
 COPY apps ./apps
 COPY libs ./libs
+COPY packages/client ./packages/client
 RUN npm run build
 
 FROM node:24-slim AS runtime

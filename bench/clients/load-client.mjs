@@ -4,8 +4,11 @@
 //
 // Messages from the parent:
 //   {cmd:'open', kind:'sse'|'socketio', targets:[{url, headers?, room?}], reconnect?:{urls:[...]},
-//    concurrency?, stampFrom?: 'content' (a stamp in the text) | 'createdAt' (the event's own)}
-//   {cmd:'collect'}  -> {type:'stats', ...}, resets the per-window counts (not liveAfterReconnect)
+//    concurrency?, stampFrom?: 'content' (a stamp in the text) | 'createdAt' (the event's own),
+//    localAddress?: the source address of every connection}
+//   {cmd:'collect'}  -> {type:'stats', ...}, resets the per-window counts (not liveAfterReconnect);
+//    `heartbeatsPerStream` maps a count of heartbeats in the window to the number of open SSE
+//    streams that got that many
 //   {cmd:'close'}    -> closes everything and exits
 import { io } from 'socket.io-client';
 import { openSse } from '../lib/sse.mjs';
@@ -24,6 +27,7 @@ let liveAfterReconnect = 0;
 let reconnectMs = [];
 
 let stampFrom = 'content';
+let localAddress;
 
 /** A delta written by a real worker carries no stamp: take Postgres' createdAt (same machine clock). */
 function recordCreatedAt(frame, at) {
@@ -46,10 +50,14 @@ function openSseStream(target, reconnect, attempt = 0, lastId = undefined) {
   const url = attempt === 0 ? target.url : reconnect.urls[(attempt - 1) % reconnect.urls.length] + target.path;
   const stream = openSse(url, {
     headers,
+    localAddress,
     onFrame: (frame, at) => {
       frames += 1;
       if (frame.id !== undefined) state.lastId = frame.id;
-      if (frame.event === 'heartbeat') heartbeats += 1;
+      if (frame.event === 'heartbeat') {
+        heartbeats += 1;
+        stream.heartbeats = (stream.heartbeats ?? 0) + 1;
+      }
       else if (frame.event === 'live') {
         if (state.reconnecting) {
           liveAfterReconnect += 1;
@@ -81,6 +89,7 @@ function openSseStream(target, reconnect, attempt = 0, lastId = undefined) {
 async function openAll(message) {
   const { kind, targets, reconnect, concurrency = 200 } = message;
   stampFrom = message.stampFrom ?? 'content';
+  localAddress = message.localAddress;
   let failed = 0;
   for (let i = 0; i < targets.length; i += concurrency) {
     const batch = targets.slice(i, i + concurrency).map(async (target) => {
@@ -110,6 +119,13 @@ process.on('message', (message) => {
     openAll(message).catch((error) => process.send({ type: 'error', message: String(error) }));
   } else if (message.cmd === 'collect') {
     bytes = streams.reduce((sum, s) => sum + (s.stats?.bytes ?? 0), 0);
+    const heartbeatsPerStream = {};
+    for (const stream of streams) {
+      if (!stream.stats || stream.dead) continue;
+      const count = stream.heartbeats ?? 0;
+      heartbeatsPerStream[count] = (heartbeatsPerStream[count] ?? 0) + 1;
+      stream.heartbeats = 0;
+    }
     process.send({
       type: 'stats',
       received,
@@ -121,6 +137,7 @@ process.on('message', (message) => {
       heartbeats,
       liveAfterReconnect,
       reconnectMs,
+      heartbeatsPerStream,
     });
     latencies = [];
     received = 0;

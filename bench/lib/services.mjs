@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { createRequire } from 'node:module';
+import { withOpenFiles } from './limits.mjs';
 
 // the libraries are CommonJS TypeScript: load them through tsx's require hook
 const { migratePostgres } = createRequire(import.meta.url)('../../libs/events/src/migrator');
@@ -42,11 +43,15 @@ export async function waitFor(what, check, timeoutMs = 20_000, intervalMs = 50) 
   }
 }
 
-/** A child process with its output kept (last 200 chunks) for error messages. */
+/**
+ * A child process with its output kept (last 200 chunks) for error messages. `openFiles` raises
+ * its descriptor limit (see limits.mjs); the pid is still the command's own (the shell execs it).
+ */
 export class Child {
   constructor(name, command, args, options = {}) {
     this.name = name;
     this.output = [];
+    ({ command, args } = withOpenFiles(options.openFiles, command, args));
     this.child = spawn(command, args, {
       cwd: ROOT,
       env: { ...process.env, ...options.env },
@@ -117,9 +122,10 @@ export async function createBenchDatabase() {
 }
 
 /** Starts a built API node (dist/apps/api/main.js) and waits for /readyz. */
-export async function startApi(name, { databaseUrl: dbUrl, redisUrl, env = {} }) {
+export async function startApi(name, { databaseUrl: dbUrl, redisUrl, env = {}, openFiles, nodeArgs = [] }) {
   const port = await freePort();
-  const api = new Child(name, process.execPath, ['dist/apps/api/main.js'], {
+  const api = new Child(name, process.execPath, [...nodeArgs, 'dist/apps/api/main.js'], {
+    openFiles,
     env: {
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',

@@ -34,16 +34,17 @@ export class SseParser {
 }
 
 /**
- * Opens one SSE stream. Calls `onFrame(frame, receivedAtMs)`; resolves `opened` with the HTTP
- * status once headers arrive. `stats` counts bytes and times (ms since the request).
+ * Opens one SSE stream (from `localAddress` when given). Calls `onFrame(frame, receivedAtMs)`;
+ * resolves `opened` with the HTTP status once headers arrive. `stats` counts bytes and times (ms
+ * since the request).
  */
-export function openSse(url, { headers = {}, onFrame = () => {}, onClose = () => {} } = {}) {
+export function openSse(url, { headers = {}, onFrame = () => {}, onClose = () => {}, localAddress } = {}) {
   const startedAt = nowMs();
   const stats = { status: 0, bytes: 0, headersMs: null, firstByteMs: null };
   let request;
   let closedByUs = false;
   const opened = new Promise((resolveOpen, rejectOpen) => {
-    request = http.get(url, { headers: { accept: 'text/event-stream', ...headers }, agent: false }, (res) => {
+    request = http.get(url, { headers: { accept: 'text/event-stream', ...headers }, agent: false, localAddress }, (res) => {
       stats.status = res.statusCode;
       stats.headersMs = nowMs() - startedAt;
       resolveOpen(res.statusCode);

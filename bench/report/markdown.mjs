@@ -50,6 +50,25 @@ function resumeSection(s, out, lines) {
   lines.push('![resume time vs gap](benchmarks-resume.svg)', '');
 }
 
+function idleSection(x, _out, lines) {
+  lines.push(`Each size is measured twice in the same run: one Sessionwire API node (every stream a session resting in SUSPENDED, streamed from its head over real Postgres and Redis), and the floor, a minimal SSE server on raw \`node:http\` (\`bench/peers/raw-sse-node.mjs\`: the same headers, \`retry:\` and \`live\` at open, one shared heartbeat timer writing the same heartbeat frame). Heartbeats every ${fmt(x.heartbeatMs)} ms, idle window ${fmt(x.idleMs)} ms. Memory is read after two forced full GCs through each server's V8 inspector: bytes per stream = (RSS with streams − RSS before) / streams, heap likewise from \`heapUsed\`. Clients run in separate processes, each from its own source address (127.0.0.2, 127.0.0.3, …, each with its own ephemeral ports) holding at most 12,500 streams; servers and clients get \`ulimit -n\` raised up to the hard limit (${fmt(x.openFileLimits.hard)} here), and a size that needs more is skipped.`, '');
+  const rows = [];
+  for (const size of x.sizes) {
+    const run = x.runs[size];
+    if (run.skipped) {
+      rows.push([size, 'skipped', run.skipped, '', '', '', '', '', '', '']);
+      continue;
+    }
+    for (const [key, label] of [['floor', 'raw node:http'], ['sessionwire', 'Sessionwire']]) {
+      const r = run[key];
+      rows.push([r.streams, label, r.rssBaseMb, r.rssWithStreamsMb, r.bytesPerStream, r.heapBytesPerStream, r.idleCpuPct, `${fmt(r.heartbeatsReceived)} / ${fmt(r.heartbeatsExpected)}${r.streamsShortOfHeartbeats ? ` (${fmt(r.streamsShortOfHeartbeats)} streams short)` : ''}`, r.openedPerSecond, r.failedToOpen]);
+    }
+    const ratios = run.oursOverFloor;
+    rows.push([size, 'ours / floor', '', '', ratios.bytesPerStream, ratios.heapBytesPerStream, ratios.idleCpuPct, '', ratios.openedPerSecond, '']);
+  }
+  lines.push(table(['streams', 'server', 'RSS before MB', 'RSS with streams MB', 'bytes per stream', 'heap bytes per stream', 'CPU % at idle', 'heartbeats received / expected', 'opened per s', 'failed to open'], rows), '');
+}
+
 export function writeReport(results, out) {
   const { scenarios: s, machine: m } = results;
   const lines = [
@@ -79,10 +98,7 @@ export function writeReport(results, out) {
         ['apiA', 'apiB', 'worker0', 'worker1'].map((n) => st.processes[n]?.rssMb ?? 'n/a').join(', ')])), '');
   });
   section('resume', resumeSection);
-  section('idle', (x, _o, l) => {
-    l.push(table(['streams', 'heartbeat ms', 'RSS before MB', 'RSS with streams MB', 'bytes per stream', 'CPU % at idle', 'heartbeats received / expected', 'opened in s'],
-      [[x.streams, x.heartbeatMs, x.rssBaseMb, x.rssWithStreamsMb, x.bytesPerStream, x.idleCpuPct, `${fmt(x.heartbeatsReceived)} / ${fmt(x.heartbeatsExpected)}`, x.openSeconds]]), '');
-  });
+  section('idle', idleSection);
   section('storm', (x, _o, l) => {
     l.push(`${fmt(x.streams)} streams (${fmt(x.sessions)} sessions × ${x.streamsPerSession}, identical cursors per session) on node A; then ${x.eventsBehindPerStream} events per session are written straight to Postgres (no hint, so A never sends them), A is SIGKILLed, and every client resumes on node B with its Last-Event-ID, ${x.eventsBehindPerStream} events behind. Postgres transactions counted from \`pg_stat_database.xact_commit\` of the bench database, minus its quiet rate.`, '');
     l.push(table(['live again (sessions × streams each)', 'all live after ms', 'reconnect→live p50 / p99 ms', 'Postgres transactions', 'per stream', 'per session', 'node B RSS base → peak MB'],

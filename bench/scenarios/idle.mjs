@@ -1,71 +1,177 @@
-// Scenario 3: many idle streams on one API node with heartbeats on: RSS per stream and CPU at idle.
+// Scenario 3: idle streams on one node, at two sizes, each measured for Sessionwire (one API node,
+// real Postgres and Redis) and for the raw `node:http` floor (bench/peers/raw-sse-node.mjs) in the
+// same run: bytes per stream (RSS and V8 heap), CPU at idle, heartbeats received / expected, and
+// the open rate. Ratios are ours / floor.
+//
+// Memory is read after two forced full GCs (through each server's V8 inspector, the same way for
+// both), so a figure is what a server retains, not garbage it has not collected yet.
+//
+// Descriptors: a server holding N streams needs about N + 1024 of them; children are started with
+// `ulimit -n` raised up to the hard limit (see lib/limits.mjs), and a size the hard limit cannot
+// hold is reported as skipped. Ephemeral ports: every client process opens its connections from
+// its own source address (127.0.0.2, 127.0.0.3, …), each with its own ~28k ports towards the one
+// server port, and holds at most CLIENT_STREAMS of them.
 import { closeAll, collectAll, openSpread } from '../lib/clients.mjs';
+import { Inspector, inspectPort } from '../lib/inspector.mjs';
+import { descriptorsFor, openFileLimits } from '../lib/limits.mjs';
 import { cpuTicks, rssKb } from '../lib/proc.mjs';
 import { seedSessions } from '../lib/seed.mjs';
-import { sleep, startApi } from '../lib/services.mjs';
-import { round } from '../lib/stats.mjs';
+import { Child, freePort, sleep, startApi, waitFor } from '../lib/services.mjs';
+import { ratio, round } from '../lib/stats.mjs';
+
+const CLIENT_STREAMS = 12_500;
 
 export function idleParams(quick) {
   return quick
-    ? { streams: 200, heartbeatMs: 500, idleMs: 2000, clientProcesses: 1 }
-    : { streams: 10_000, heartbeatMs: 5000, idleMs: 15_000, clientProcesses: 4 };
+    ? { sizes: [150, 300], heartbeatMs: 500, idleMs: 1600, settleMs: 500 }
+    : { sizes: [10_000, 50_000], heartbeatMs: 5000, idleMs: 15_500, settleMs: 3000 };
 }
 
-export async function idleScenario(ctx) {
-  const params = idleParams(ctx.quick);
-  const ids = await seedSessions(ctx.db.url, { count: params.streams, events: 1, state: 'SUSPENDED' });
-  const api = await startApi('api-idle', {
+/** The raw node:http floor: streams of synthetic ids. */
+async function startFloor(streams, params, openFiles) {
+  const port = await freePort();
+  const debug = await inspectPort();
+  const node = new Child('raw-sse', process.execPath, [`--inspect=127.0.0.1:${debug}`, 'bench/peers/raw-sse-node.mjs'], {
+    env: { PORT: String(port), HEARTBEAT_MS: String(params.heartbeatMs) },
+    openFiles,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor('raw-sse ready', async () => {
+    if (!node.running) throw new Error(`raw-sse exited: ${node.logs()}`);
+    return (await fetch(`${url}/readyz`)).ok;
+  });
+  return {
+    pid: node.pid,
+    inspector: await Inspector.connect(debug),
+    targets: Array.from({ length: streams }, (_, i) => ({ url: `${url}/stream/s${i}` })),
+    stop: () => node.kill('SIGTERM'),
+  };
+}
+
+/** One API node on sessions resting in SUSPENDED (one event each), streamed from their head. */
+async function startOurs(ctx, streams, params, openFiles) {
+  const ids = await seedSessions(ctx.db.url, { count: streams, events: 1, state: 'SUSPENDED' });
+  const debug = await inspectPort();
+  const api = await startApi(`api-idle-${streams}`, {
     databaseUrl: ctx.db.url,
     redisUrl: ctx.redis.url,
     env: { HEARTBEAT_MS: String(params.heartbeatMs) },
+    openFiles,
+    nodeArgs: [`--inspect=127.0.0.1:${debug}`],
   });
+  return {
+    pid: api.pid,
+    inspector: await Inspector.connect(debug),
+    targets: ids.map((id) => ({ url: `${api.url}/v1/sessions/${id}/stream?after=1` })),
+    stop: () => api.kill('SIGTERM'),
+  };
+}
+
+/** The server's memory after two full GCs. */
+async function retained(server) {
+  await server.inspector.collectGarbage();
+  return server.inspector.memoryUsage();
+}
+
+/** Opens `streams` idle streams on a server, lets them idle, and measures the server. */
+async function measure(server, streams, params, limits) {
+  const processes = Math.max(2, Math.ceil(streams / CLIENT_STREAMS));
+  const perClient = Math.ceil(streams / processes);
+  const clientFiles = descriptorsFor(perClient) > limits.soft ? descriptorsFor(perClient) : undefined;
+  const perClientOptions = (i) => ({ localAddress: `127.0.0.${2 + i}`, openFiles: clientFiles });
   let clients = [];
   try {
-    // warm the node up with a few streams, so the baseline includes the code paths' own memory
-    const warm = await openSpread(1, 'sse', ids.slice(0, 20).map((id) => ({ url: `${api.url}/v1/sessions/${id}/stream?after=1` })));
+    // warm the server up with a few streams, so the baseline includes the code paths' own memory
+    const warm = await openSpread(1, 'sse', server.targets.slice(0, 20), {}, perClientOptions);
     await sleep(1000);
     await closeAll(warm.clients);
     await sleep(1000);
-    const baseKb = rssKb(api.pid);
+    const base = await retained(server);
     const t0 = performance.now();
-    const targets = ids.map((id) => ({ url: `${api.url}/v1/sessions/${id}/stream?after=1` }));
-    const opened = await openSpread(params.clientProcesses, 'sse', targets, { concurrency: 100 });
+    const opened = await openSpread(processes, 'sse', server.targets, { concurrency: 100 }, perClientOptions);
     clients = opened.clients;
     const openSeconds = (performance.now() - t0) / 1000;
-    await sleep(2000);
+    await sleep(params.settleMs);
     await collectAll(clients);
-    const ticks0 = cpuTicks(api.pid);
+    const ticks0 = cpuTicks(server.pid);
     const idleT0 = performance.now();
-    let peakKb = rssKb(api.pid);
-    const end = idleT0 + params.idleMs;
-    while (performance.now() < end) {
+    let peakKb = rssKb(server.pid);
+    while (performance.now() < idleT0 + params.idleMs) {
       await sleep(250);
-      peakKb = Math.max(peakKb, rssKb(api.pid));
+      peakKb = Math.max(peakKb, rssKb(server.pid));
     }
-    const idleSeconds = (performance.now() - idleT0) / 1000;
-    const cpuPct = ((cpuTicks(api.pid) - ticks0) / 100 / idleSeconds) * 100;
     const got = await collectAll(clients);
-    const liveKb = rssKb(api.pid);
-    const streams = params.streams - opened.failed;
-    const result = {
-      streams,
+    const idleSeconds = (performance.now() - idleT0) / 1000;
+    const cpuPct = ((cpuTicks(server.pid) - ticks0) / 100 / idleSeconds) * 100;
+    const live = await retained(server);
+    const held = streams - opened.failed;
+    const perStream = (key) => Math.round((live[key] - base[key]) / held);
+    const ticks = Math.floor((idleSeconds * 1000) / params.heartbeatMs);
+    const short = Object.entries(got.heartbeatsPerStream).reduce((n, [count, k]) => (Number(count) < ticks ? n + k : n), 0);
+    return {
+      streams: held,
       failedToOpen: opened.failed,
-      heartbeatMs: params.heartbeatMs,
+      clientProcesses: processes,
       openSeconds: round(openSeconds, 1),
-      rssBaseMb: round(baseKb / 1024, 1),
-      rssWithStreamsMb: round(liveKb / 1024, 1),
+      openedPerSecond: Math.round(held / openSeconds),
+      rssBaseMb: round(base.rss / 2 ** 20, 1),
+      rssWithStreamsMb: round(live.rss / 2 ** 20, 1),
       rssPeakMb: round(peakKb / 1024, 1),
-      bytesPerStream: Math.round(((liveKb - baseKb) * 1024) / streams),
+      bytesPerStream: perStream('rss'),
+      heapBytesPerStream: perStream('heapUsed'),
+      externalBytesPerStream: perStream('external'),
       idleCpuPct: round(cpuPct, 1),
       heartbeatsReceived: got.heartbeats,
-      heartbeatsExpected: Math.floor((streams * idleSeconds * 1000) / params.heartbeatMs),
+      heartbeatsExpected: held * ticks,
+      streamsShortOfHeartbeats: short,
       streamsClosed: got.closes,
       idleSeconds: round(idleSeconds, 1),
     };
-    console.log(`   ${streams} idle streams: ${result.bytesPerStream} bytes/stream, ${result.idleCpuPct}% CPU at idle, ${got.heartbeats} heartbeats`);
-    return result;
   } finally {
     await closeAll(clients);
-    await api.kill('SIGTERM');
   }
+}
+
+async function measureSize(ctx, streams, params, limits) {
+  const needed = descriptorsFor(streams);
+  if (needed > limits.hard) {
+    return { skipped: `needs ulimit -n ≥ ${needed} for the server; the hard limit here is ${limits.hard}` };
+  }
+  const openFiles = needed > limits.soft ? needed : undefined;
+  const run = {};
+  for (const [key, start] of [['floor', startFloor], ['sessionwire', (...a) => startOurs(ctx, ...a)]]) {
+    const server = await start(streams, params, openFiles);
+    try {
+      run[key] = await measure(server, streams, params, limits);
+    } finally {
+      server.inspector.close();
+      await server.stop();
+    }
+    const r = run[key];
+    console.log(`   ${key} ${r.streams} idle streams: ${r.bytesPerStream} B/stream (heap ${r.heapBytesPerStream}), ${r.idleCpuPct}% CPU, heartbeats ${r.heartbeatsReceived}/${r.heartbeatsExpected}, ${r.openedPerSecond} opened/s`);
+  }
+  run.oursOverFloor = {
+    bytesPerStream: ratio(run.sessionwire.bytesPerStream, run.floor.bytesPerStream),
+    heapBytesPerStream: ratio(run.sessionwire.heapBytesPerStream, run.floor.heapBytesPerStream),
+    idleCpuPct: ratio(run.sessionwire.idleCpuPct, run.floor.idleCpuPct),
+    openedPerSecond: ratio(run.sessionwire.openedPerSecond, run.floor.openedPerSecond),
+  };
+  return run;
+}
+
+export async function idleScenario(ctx) {
+  const params = { ...idleParams(ctx.quick), ...(ctx.idleSizes ? { sizes: ctx.idleSizes } : {}) };
+  const limits = openFileLimits();
+  const runs = {};
+  for (const streams of params.sizes) {
+    runs[streams] = await measureSize(ctx, streams, params, limits);
+    if (runs[streams].skipped) console.log(`   ${streams} streams skipped: ${runs[streams].skipped}`);
+  }
+  return {
+    sizes: params.sizes,
+    heartbeatMs: params.heartbeatMs,
+    idleMs: params.idleMs,
+    openFileLimits: { soft: limits.soft, hard: limits.hard },
+    runs,
+  };
 }

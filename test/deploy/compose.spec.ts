@@ -1,7 +1,9 @@
+import { KEEP_ALIVE_TIMEOUT_MS } from '../../apps/api/src/common/http-server';
 import {
   API_VARIABLES,
   durationMs,
   nginxDirective,
+  nginxParams,
   readRepoFile,
   readYaml,
   WORKER_VARIABLES,
@@ -102,10 +104,38 @@ describe('deploy/nginx/nginx.conf', () => {
     );
   });
 
-  it('balances across every api replica', () => {
-    expect(nginxDirective(nginx, 'server')).toBe('api:3000 resolve');
+  it('balances across every api replica, re-resolved within a second', () => {
+    const server = nginxParams(nginxDirective(nginx, 'server')!);
+    expect(server.words).toEqual(['api:3000', 'resolve']);
     expect(nginxDirective(nginx, 'proxy_pass')).toBe('http://sessionwire_api');
     expect(nginx).toMatch(/upstream sessionwire_api \{/);
+    const resolver = nginxParams(nginxDirective(nginx, 'resolver')!);
+    expect(durationMs(resolver.params.valid)).toBeLessThanOrEqual(1000);
+  });
+
+  // A browser's EventSource stops for good on any non-200 answer: a stream request refused by a
+  // draining (503) or restarting node (refused, reset, 502) must reach another node instead.
+  it('passes a request a node refused on to the next node, and never resends a POST', () => {
+    const next = nginxParams(nginxDirective(nginx, 'proxy_next_upstream')!).words;
+    expect(next).toEqual(
+      expect.arrayContaining(['error', 'timeout', 'http_502', 'http_503', 'http_504']),
+    );
+    expect(next).not.toContain('non_idempotent');
+    expect(next).not.toContain('off');
+    const tries = nginxDirective(nginx, 'proxy_next_upstream_tries');
+    expect(tries === undefined || Number(tries) === 0 || Number(tries) >= 2).toBe(true);
+  });
+
+  it('never skips a replica that failed for more than about a second', () => {
+    const { params } = nginxParams(nginxDirective(nginx, 'server')!);
+    const maxFails = Number(params.max_fails ?? 1);
+    const failTimeoutMs = durationMs(params.fail_timeout ?? '10s');
+    expect(maxFails === 0 || failTimeoutMs <= 1000).toBe(true);
+  });
+
+  it('closes idle upstream connections before the API would', () => {
+    const idle = durationMs(nginxDirective(nginx, 'keepalive_timeout') ?? '60s');
+    expect(idle).toBeLessThan(KEEP_ALIVE_TIMEOUT_MS);
   });
 });
 
@@ -121,6 +151,23 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/RUN npm ci --omit=dev/);
     expect(runtime).toMatch(/COPY --from=build \/app\/dist \.\/dist/);
     expect(runtime).toMatch(/COPY libs\/events\/migrations \.\/libs\/events\/migrations/);
+  });
+
+  it('copies every file that npm run build reads into the build stage', () => {
+    const ignored = readRepoFile('.dockerignore').split('\n');
+    for (const path of [
+      'rspack.config.js',
+      'scripts/node-version-check.js',
+      'scripts/build-playground.mjs',
+      'packages/client',
+    ]) {
+      expect({ path, copied: stages[0].includes(path) }).toEqual({ path, copied: true });
+      const top = path.split('/')[0];
+      expect({ path, ignored: ignored.includes(path) || ignored.includes(top) }).toEqual({
+        path,
+        ignored: false,
+      });
+    }
   });
 
   it('runs as a non-root user', () => {

@@ -1,4 +1,10 @@
-import { API_VARIABLES, readManifests, WORKER_VARIABLES, type Manifest } from './manifest-helpers';
+import {
+  API_VARIABLES,
+  readManifests,
+  RETENTION_VARIABLES,
+  WORKER_VARIABLES,
+  type Manifest,
+} from './manifest-helpers';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped YAML trees */
 const manifests = readManifests('deploy/k8s');
@@ -83,10 +89,30 @@ describe('deploy/k8s', () => {
     expect(Number(a['nginx.ingress.kubernetes.io/proxy-send-timeout'])).toBeGreaterThanOrEqual(
       3600,
     );
+    expect(a['nginx.ingress.kubernetes.io/service-upstream']).not.toBe('true');
     const paths = ingress.spec.rules[0].http.paths;
     expect(paths.map((p: any) => p.path)).toContain('/v1');
     expect(paths.map((p: any) => p.path)).not.toContain('/metrics');
     for (const p of paths) expect(p.backend.service.name).toBe(service.metadata.name);
+  });
+
+  // As deploy/nginx/nginx.conf: a browser's EventSource stops for good on any non-200 answer.
+  it('has the Ingress pass a request a pod refused on to another pod, never a POST', () => {
+    const ingress = manifests.find((m) => m.kind === 'Ingress') as any;
+    const a = ingress.metadata.annotations;
+    const next = String(a['nginx.ingress.kubernetes.io/proxy-next-upstream']).split(/\s+/);
+    expect(next).toEqual(
+      expect.arrayContaining(['error', 'timeout', 'http_502', 'http_503', 'http_504']),
+    );
+    expect(next).not.toContain('non_idempotent');
+    expect(Number(a['nginx.ingress.kubernetes.io/proxy-next-upstream-tries'])).toBeGreaterThan(1);
+  });
+
+  it('routes to a restarted api pod again within about a second, but rides out short blips', () => {
+    const probe = containerOf(api).readinessProbe;
+    expect(probe.periodSeconds).toBeLessThanOrEqual(1);
+    expect(probe.successThreshold ?? 1).toBe(1);
+    expect(probe.periodSeconds * probe.failureThreshold).toBeGreaterThanOrEqual(10);
   });
 
   it('protects availability with PodDisruptionBudgets and scales api with an HPA', () => {
@@ -108,12 +134,13 @@ describe('deploy/k8s', () => {
     }
   });
 
-  it('runs retention nightly, one run at a time, with DATABASE_URL', () => {
+  it('runs retention nightly, one run at a time, with DATABASE_URL and no other secret', () => {
     expect(retention.spec.schedule).toMatch(/^\S+ \S+ \* \* \*$/);
     expect(retention.spec.concurrencyPolicy).toBe('Forbid');
     expect(podOf(retention).restartPolicy).toBe('OnFailure');
     const env = containerOf(retention).env.map((e: any) => e.name);
-    expect(env).toContain('DATABASE_URL');
+    expect(env).toEqual(['DATABASE_URL']);
+    expect(RETENTION_VARIABLES.has('EVENT_RETENTION_DAYS')).toBe(true);
     expect(Object.keys(config.data!)).toContain('EVENT_RETENTION_DAYS');
   });
 
@@ -144,7 +171,10 @@ describe('deploy/k8s', () => {
   it('takes config from the ConfigMap and Secret, and only variables the apps read', () => {
     const secretKeys = Object.keys(secret.stringData ?? secret.data ?? {});
     const known = (v: string) =>
-      v === 'NODE_ENV' || API_VARIABLES.has(v) || WORKER_VARIABLES.has(v);
+      v === 'NODE_ENV' ||
+      API_VARIABLES.has(v) ||
+      WORKER_VARIABLES.has(v) ||
+      RETENTION_VARIABLES.has(v);
     expect(Object.keys(config.data!).filter((v) => !known(v))).toEqual([]);
     expect(secretKeys.filter((v) => !known(v))).toEqual([]);
     for (const workload of workloads) {

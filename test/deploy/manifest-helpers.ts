@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { loadApiConfig } from '../../apps/api/src/config/api-config';
+import { loadApiConfig, loadRetentionConfig } from '../../apps/api/src/config/api-config';
 import { loadWorkerConfig } from '../../apps/worker/src/config/worker-config';
 
 export const ROOT = resolve(__dirname, '../..');
@@ -58,13 +58,32 @@ export function nginxDirective(conf: string, directive: string): string | undefi
   return match?.[1].trim();
 }
 
-/** The environment variables a config loader reads, recorded by running it on a spying env. */
-export function variablesReadBy(load: (env: NodeJS.ProcessEnv) => unknown): Set<string> {
+/** The words of a directive's value, with `name=value` parameters split out. */
+export function nginxParams(value: string): { words: string[]; params: Record<string, string> } {
+  const words: string[] = [];
+  const params: Record<string, string> = {};
+  for (const token of value.trim().split(/\s+/)) {
+    const eq = token.indexOf('=');
+    if (eq > 0) params[token.slice(0, eq)] = token.slice(eq + 1);
+    else words.push(token);
+  }
+  return { words, params };
+}
+
+/**
+ * The environment variables a config loader reads, recorded by running it on a spying env that
+ * holds only `given` (what the loader cannot do without).
+ */
+export function variablesReadBy(
+  load: (env: NodeJS.ProcessEnv) => unknown,
+  given: Record<string, string> = {},
+): Set<string> {
   const read = new Set<string>();
   const env = new Proxy({} as NodeJS.ProcessEnv, {
     get: (_target, key) => {
-      if (typeof key === 'string') read.add(key);
-      return undefined;
+      if (typeof key !== 'string') return undefined;
+      read.add(key);
+      return given[key];
     },
   });
   load(env);
@@ -75,5 +94,9 @@ export const API_VARIABLES = variablesReadBy((env) =>
   loadApiConfig(env, { requireConnections: false }),
 );
 export const WORKER_VARIABLES = variablesReadBy((env) =>
-  loadWorkerConfig(env, { requireUrls: false }),
+  loadWorkerConfig(env, { requireConnections: false }),
 );
+/** What `main.js retention` reads (the retention CronJob). */
+export const RETENTION_VARIABLES = variablesReadBy(loadRetentionConfig, {
+  DATABASE_URL: 'postgres://retention@db/sessionwire',
+});

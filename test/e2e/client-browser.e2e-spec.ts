@@ -6,7 +6,7 @@ import { freePort, ManagedProcess, sleep } from '../process';
 import { ClientTestProxy } from './client-test-proxy';
 
 const ROOT = resolve(__dirname, '..', '..');
-const BUNDLE = resolve(ROOT, 'dist/client/index.mjs');
+const BUNDLE = resolve(ROOT, 'packages/client/dist/index.mjs');
 const PAGE = resolve(ROOT, 'test/browser/client-page.html');
 const API_KEY = 'browser-test-api-key-0001';
 const AUTH_SECRET = 'browser-test-auth-secret-of-at-least-32-bytes';

@@ -1,7 +1,4 @@
-import { execFile } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import {
   Outbox,
   SessionStream,
@@ -200,33 +197,6 @@ describe('client SDK against two API nodes', () => {
     } finally {
       await proxy.close();
     }
-  });
-
-  it('works from the built Node entry points (sessionwire/client, ESM and CJS)', async () => {
-    const [, b] = cluster.apiUrls;
-    const sessionId = await createSession(b);
-    const script = resolve(__dirname, 'client-node-entry.mjs');
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [script, b, sessionId, 'from node'],
-      {
-        timeout: 60_000,
-      },
-    );
-    const result = JSON.parse(stdout) as {
-      reply: string;
-      seqs: number[];
-      processed: boolean;
-      cjsLoaded: boolean;
-    };
-    const log = await db.store.getEventsAfter(sessionId, 0, 10_000);
-    const completed = log.findIndex((e) => e.type === 'turn.completed');
-    expect(result).toEqual({
-      reply: 'You said: from node',
-      seqs: log.slice(0, completed + 1).map((e) => e.seq),
-      processed: true,
-      cjsLoaded: true,
-    });
   });
 
   it('replaces a silent connection after twice the heartbeat interval and misses nothing', async () => {

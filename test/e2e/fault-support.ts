@@ -129,7 +129,10 @@ export async function readLog(db: TestDatabase, sessionId: string): Promise<Stor
  * What a client must have received: the log minus the ranges it was told it skipped, each event
  * once, in seq order, byte for byte as stored.
  */
-export function expectMatchesLog(client: FaultClient, log: StoredEvent[]): void {
+export function expectMatchesLog(
+  client: Pick<FaultClient, 'sessionId' | 'events' | 'gaps' | 'violations'>,
+  log: StoredEvent[],
+): void {
   const skipped = (seq: number) => client.gaps.some((g) => seq >= g.fromSeq && seq <= g.toSeq);
   const expected = log.filter((e) => !skipped(e.seq));
   const seqs = client.events.map((e) => e.seq);

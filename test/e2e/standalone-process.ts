@@ -15,7 +15,9 @@ export interface Frame {
 /** `npm start` as a user runs it: the built entry in a directory of its own, no service URLs. */
 export class Standalone {
   child?: ChildProcess;
+  /** stdout and stderr, interleaved as they came. */
   output = '';
+  stderr = '';
 
   constructor(
     readonly cwd: string,
@@ -35,10 +37,14 @@ export class Standalone {
     }
     Object.assign(env, this.env);
     this.output = '';
+    this.stderr = '';
     const child = spawn(process.execPath, [ENTRY], { cwd: this.cwd, env, stdio: 'pipe' });
     this.child = child;
     child.stdout!.on('data', (c: Buffer) => (this.output += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (this.output += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => {
+      this.output += c.toString();
+      this.stderr += c.toString();
+    });
     const exited = () => child.exitCode !== null || child.signalCode !== null;
     await waitFor(
       'the standalone process to print its banner',

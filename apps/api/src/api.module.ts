@@ -3,7 +3,9 @@ import { APP_GUARD } from '@nestjs/core';
 import { EventsModule, type DatabaseHandle } from '@sessionwire/events';
 import { BROKER, type Broker } from '@sessionwire/transport/server';
 import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { AuthGuard } from './auth/auth.guard';
+import { Authenticator } from './auth/authenticator';
 import { TokenService } from './auth/token.service';
 import type { ApiConfig } from './config/api-config';
 import { API_CONFIG } from './config/config.tokens';
@@ -18,6 +20,8 @@ import { StreamsModule } from './streams/streams.module';
 export interface ApiRuntime {
   database: DatabaseHandle;
   broker: Broker;
+  /** Where the request and app logs go; stdout when unset. */
+  logDestination?: DestinationStream;
 }
 
 /** Composes the API: config, runtime handles, auth, sessions, streams, health. */
@@ -29,20 +33,28 @@ export class ApiModule {
       { provide: API_CONFIG, useValue: config },
       { provide: BROKER, useValue: runtime.broker },
       TokenService,
+      Authenticator,
       LifecycleService,
       StreamMetricsService,
     ];
     return {
       module: ApiModule,
       imports: [
-        LoggerModule.forRoot(loggerOptions(config)),
+        LoggerModule.forRoot(loggerOptions(config, runtime.logDestination)),
         EventsModule.forHandle(runtime.database),
         SessionsModule,
         StreamsModule,
         HealthModule,
       ],
       providers: [...shared, { provide: APP_GUARD, useClass: AuthGuard }],
-      exports: [API_CONFIG, BROKER, TokenService, LifecycleService, StreamMetricsService],
+      exports: [
+        API_CONFIG,
+        BROKER,
+        TokenService,
+        Authenticator,
+        LifecycleService,
+        StreamMetricsService,
+      ],
     };
   }
 }

@@ -1,19 +1,25 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger as NestLogger } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
 import { ApiModule, type ApiRuntime } from './api.module';
+import { configureHttpServer } from './common/http-server';
+import { corsOptions } from './common/cors.options';
 import { bodyLimitBytes, jsonBody } from './common/json-body.middleware';
 import type { ApiConfig } from './config/api-config';
 import { ProblemFilter } from './errors/problem.filter';
 import { LifecycleService } from './health/lifecycle.service';
 import { mountOpenApi } from './openapi/openapi';
+import { mountPlayground } from './playground/playground';
+import { serveBeneathExpress } from './streams/beneath-express';
 import { StreamHubService } from './streams/stream-hub.service';
+import { StreamRoute } from './streams/stream.route';
 
 export type { ApiRuntime };
 
 /**
- * The API app with everything set up (logger, body limit, problem+json filter, OpenAPI, drain),
- * not yet listening. The caller owns `runtime` and closes it after `app.close()`.
+ * The API app with everything set up (logger, body limit, problem+json filter, OpenAPI, drain,
+ * the stream route beneath Express), not yet listening. The caller owns `runtime` and closes it after `app.close()`.
  */
 export async function createApiApp(
   config: ApiConfig,
@@ -25,21 +31,21 @@ export async function createApiApp(
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
+  configureHttpServer(app.getHttpServer());
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  if (config.corsOrigins.length > 0) {
-    app.enableCors({
-      origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
-      methods: ['GET', 'POST'],
-      allowedHeaders: ['authorization', 'content-type', 'last-event-id'],
-      exposedHeaders: ['retry-after', 'x-request-id'],
-      maxAge: 600,
-    });
+  const cors = corsOptions(config);
+  if (cors) app.enableCors(cors);
+  if (config.playground && !mountPlayground(app, config)) {
+    new NestLogger('Playground').warn(
+      'PLAYGROUND is on but dist/playground is missing: npm run build',
+    );
   }
   app.use(...jsonBody(bodyLimitBytes(config.maxMessageBytes)));
   app.useGlobalFilters(new ProblemFilter());
   mountOpenApi(app);
+  serveBeneathExpress(app.getHttpServer(), app.get(StreamRoute));
   return app;
 }
 

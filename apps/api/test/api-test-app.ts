@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { DatabaseHandle } from '@sessionwire/events';
+import type { DestinationStream } from 'pino';
 import { RedisBroker, type Broker } from '@sessionwire/transport/server';
 import {
   createTestDatabase,
@@ -45,6 +46,8 @@ export interface StartOptions {
   /** Serve on another database handle (fault injection); the test database is still created. */
   database?: DatabaseHandle;
   broker?: Broker;
+  /** Receives the app's JSON log lines (set `LOG_LEVEL` in `env`; the default is silent). */
+  logDestination?: DestinationStream;
 }
 
 /** The API in-process on a fresh test database and Redis prefix, listening on a free port. */
@@ -64,6 +67,7 @@ export async function startTestApi(options: StartOptions = {}): Promise<TestApi>
   const app = await createApiApp(config, {
     database: options.database ?? db.handle,
     broker: options.broker ?? broker,
+    logDestination: options.logDestination,
   });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };

@@ -22,7 +22,12 @@ describe(loadStandaloneConfig.name, () => {
 
   it('uses Postgres and Redis when both are set', () => {
     const { mode } = loadStandaloneConfig({ DATABASE_URL: PG, REDIS_URL: REDIS });
-    expect(mode).toEqual({ database: 'postgres', url: PG, broker: 'redis', redisUrl: REDIS });
+    expect(mode).toEqual({
+      database: 'postgres',
+      url: PG,
+      broker: 'redis',
+      redis: { kind: 'server', url: REDIS },
+    });
     expect(describeMode(mode)).toBe('Postgres at db.internal:5432, Redis at cache.internal:6379');
   });
 
@@ -34,11 +39,14 @@ describe(loadStandaloneConfig.name, () => {
     expect(mode).toEqual({
       database: 'postgres',
       url: PG,
-      broker: 'redis-cluster',
-      redisClusterNodes: [
-        { host: 'r0', port: 7000 },
-        { host: 'r1', port: 7001 },
-      ],
+      broker: 'redis',
+      redis: {
+        kind: 'cluster',
+        seeds: [
+          { host: 'r0', port: 7000 },
+          { host: 'r1', port: 7001 },
+        ],
+      },
     });
     expect(describeMode(mode)).toBe(
       'Postgres at db.internal:5432, Redis Cluster at r0:7000,r1:7001',

@@ -1,4 +1,10 @@
-import type { ClusterSeed } from '@sessionwire/transport/server/cluster-seeds';
+import {
+  ConfigError,
+  describeRedis,
+  type Env,
+  type LogLevel,
+  type RedisConnection,
+} from '@sessionwire/app-kit';
 import { loadApiConfig, type ApiConfig } from '../../api/src/config/api-config';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/src/config/worker-config';
 
@@ -6,18 +12,14 @@ import { loadWorkerConfig, type WorkerConfig } from '../../worker/src/config/wor
 export type StandaloneMode =
   | { database: 'pglite'; dataDir: string; broker: 'memory' }
   | { database: 'postgres'; url: string; broker: 'memory' }
-  | { database: 'postgres'; url: string; broker: 'redis'; redisUrl: string }
-  | {
-      database: 'postgres';
-      url: string;
-      broker: 'redis-cluster';
-      redisClusterNodes: ClusterSeed[];
-    };
+  | { database: 'postgres'; url: string; broker: 'redis'; redis: RedisConnection };
 
 export interface StandaloneConfig {
   api: ApiConfig;
   worker: WorkerConfig;
   mode: StandaloneMode;
+  /** `LOG_LEVEL`, which the API and the worker read alike. */
+  logLevel: LogLevel;
 }
 
 /** Embedded database directory, relative to the working directory (PROTOCOL §7). */
@@ -25,36 +27,26 @@ export const PGLITE_DATA_DIR = './.data';
 
 /**
  * Reads the configuration of `npm start`: the API's and the worker's variables, plus the choice of
- * database and bus. `REDIS_URL` without `DATABASE_URL` is refused: an embedded database lives in
- * one process, so a shared bus would connect nothing.
+ * database and bus. A Redis (`REDIS_URL` or `REDIS_CLUSTER_NODES`) without `DATABASE_URL` is
+ * refused: an embedded database lives in one process, so a shared bus would connect nothing.
  */
-export function loadStandaloneConfig(env: NodeJS.ProcessEnv): StandaloneConfig {
+export function loadStandaloneConfig(env: Env): StandaloneConfig {
   const api = loadApiConfig(env, { requireConnections: false });
-  const worker = loadWorkerConfig(env, { requireUrls: false });
-  const redisVariable = api.redisUrl
-    ? 'REDIS_URL'
-    : api.redisClusterNodes
-      ? 'REDIS_CLUSTER_NODES'
-      : '';
-  if (redisVariable && !api.databaseUrl) {
-    throw new Error(
-      `invalid configuration: ${redisVariable} is set without DATABASE_URL; set both (shared ` +
-        'Postgres and Redis), DATABASE_URL alone (in-process bus), or neither (embedded database in ./.data)',
+  const worker = loadWorkerConfig(env, { requireConnections: false });
+  const { databaseUrl, redis } = api;
+  if (redis && !databaseUrl) {
+    throw new ConfigError(
+      redis.kind === 'cluster' ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL',
+      'is set without DATABASE_URL; set both (shared Postgres and Redis), DATABASE_URL alone ' +
+        '(in-process bus), or neither (embedded database in ./.data)',
     );
   }
-  const mode: StandaloneMode = !api.databaseUrl
+  const mode: StandaloneMode = !databaseUrl
     ? { database: 'pglite', dataDir: PGLITE_DATA_DIR, broker: 'memory' }
-    : api.redisUrl
-      ? { database: 'postgres', url: api.databaseUrl, broker: 'redis', redisUrl: api.redisUrl }
-      : api.redisClusterNodes
-        ? {
-            database: 'postgres',
-            url: api.databaseUrl,
-            broker: 'redis-cluster',
-            redisClusterNodes: api.redisClusterNodes,
-          }
-        : { database: 'postgres', url: api.databaseUrl, broker: 'memory' };
-  return { api, worker, mode };
+    : redis
+      ? { database: 'postgres', url: databaseUrl, broker: 'redis', redis }
+      : { database: 'postgres', url: databaseUrl, broker: 'memory' };
+  return { api, worker, mode, logLevel: api.logLevel };
 }
 
 export function describeMode(mode: StandaloneMode): string {
@@ -62,11 +54,7 @@ export function describeMode(mode: StandaloneMode): string {
     return `embedded Postgres (PGlite) in ${mode.dataDir}, in-process bus`;
   }
   const host = new URL(mode.url).host;
-  if (mode.broker === 'redis')
-    return `Postgres at ${host}, Redis at ${new URL(mode.redisUrl).host}`;
-  if (mode.broker === 'redis-cluster') {
-    const seeds = mode.redisClusterNodes.map((n) => `${n.host}:${n.port}`).join(',');
-    return `Postgres at ${host}, Redis Cluster at ${seeds}`;
-  }
-  return `Postgres at ${host}, in-process bus`;
+  if (mode.broker === 'memory') return `Postgres at ${host}, in-process bus`;
+  const redis = mode.redis.kind === 'cluster' ? 'Redis Cluster' : 'Redis';
+  return `Postgres at ${host}, ${redis} at ${describeRedis(mode.redis)}`;
 }

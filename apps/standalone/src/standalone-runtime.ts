@@ -7,6 +7,7 @@ import {
 } from '@sessionwire/events';
 import { createRedisBroker, MemoryBroker, type Broker } from '@sessionwire/transport/server';
 import type { Logger } from 'pino';
+import { lockDataDir, type DataDirLock } from './data-dir-lock';
 import type { StandaloneMode } from './standalone-config';
 
 export interface StandaloneRuntime {
@@ -18,14 +19,23 @@ export interface StandaloneRuntime {
   close(): Promise<void>;
 }
 
-/** Opens and migrates the database, and opens the bus that the API and the worker share. */
+/**
+ * Opens and migrates the database, and opens the bus that the API and the worker share. An embedded
+ * database's folder is locked first: a second process on it stops with `DataDirLockedError`.
+ */
 export async function openRuntime(
   mode: StandaloneMode,
   redisPrefix: string,
   log: Logger,
 ): Promise<StandaloneRuntime> {
   const databases: DatabaseHandle[] = [];
+  let lock: DataDirLock | undefined;
   if (mode.database === 'pglite') {
+    lock = lockDataDir(mode.dataDir);
+    const previous = lock.tookOverFrom;
+    if (previous) {
+      log.info({ previous }, `took over ${mode.dataDir} from pid ${previous.pid}, which is gone`);
+    }
     const embedded = await connectPglite({ dataDir: mode.dataDir });
     databases.push(embedded);
     await migratePglite(embedded);
@@ -42,10 +52,9 @@ export async function openRuntime(
     }
   }
   const broker: Broker =
-    mode.broker !== 'memory'
+    mode.broker === 'redis'
       ? createRedisBroker({
-          redisUrl: mode.broker === 'redis' ? mode.redisUrl : undefined,
-          redisClusterNodes: mode.broker === 'redis-cluster' ? mode.redisClusterNodes : undefined,
+          redis: mode.redis,
           prefix: redisPrefix,
           connectionName: 'sessionwire-standalone',
           onError: (error, context) => log.warn({ err: error, context }, 'redis error'),
@@ -53,11 +62,12 @@ export async function openRuntime(
       : new MemoryBroker();
   return {
     apiDatabase: databases[0],
-    workerDatabase: databases.at(-1)!,
+    workerDatabase: databases[databases.length - 1],
     broker,
     close: async () => {
       await broker.close();
       for (const database of databases) await database.close();
+      lock?.release();
     },
   };
 }

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { DatabaseHandle } from '@sessionwire/events';
 import type { Broker } from '@sessionwire/transport/server';
 import { Logger } from 'nestjs-pino';
-import type { AgentFactory } from './agents/agent-runtime';
+import type { AgentFactory } from '@sessionwire/agents';
 import type { WorkerConfig } from './config/worker-config';
 import { WorkerModule } from './worker.module';
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { EventStore, LeaseStore, type SessionRow } from '@sessionwire/events';
 import { BROKER, type Broker } from '@sessionwire/transport/server';
-import { AgentRegistry } from './agents/agent-registry';
+import { AgentRegistry } from '@sessionwire/agents';
 import { WORKER_CONFIG, type WorkerConfig } from './config/worker-config';
 import { WorkHintListener } from './hints/work-hint-listener';
 import { LeaseKeeper } from './leases/lease-keeper';

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { OpenAiRuntime } from '../src/agents/openai/openai-runtime';
+import { OpenAiRuntime } from '@sessionwire/agents';
 import { deltasOf, WorkerHarness } from './worker-harness';
 
 interface ChatRequest {

@@ -126,7 +126,9 @@ describe('worker turns', () => {
     const id = await h.createSession('no-such-agent');
     await h.send(id, 'hello');
     const events = await h.waitForTurns(id, 1);
-    expect(events.find((e) => e.type === 'agent.error')!.data).toMatchObject({ code: 'unknown_agent' });
+    expect(events.find((e) => e.type === 'agent.error')!.data).toMatchObject({
+      code: 'unknown_agent',
+    });
     expect(events.at(-1)!.data).toMatchObject({ stopReason: 'error' });
   });
 

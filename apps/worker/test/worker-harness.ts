@@ -46,7 +46,7 @@ export class WorkerHarness {
   config(env: Record<string, string> = {}): WorkerConfig {
     return loadWorkerConfig(
       { LOG_LEVEL: 'warn', WORKER_ID: `w-${randomUUID().slice(0, 8)}`, ...env },
-      { requireUrls: false },
+      { requireConnections: false },
     );
   }
 

@@ -1,52 +1,15 @@
-import { ERROR_CODES, type ErrorCode, type SessionState } from '@sessionwire/transport/protocol';
+import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
 
-/** An expected failure with a stable code; the API renders it as problem+json with `status`. */
-export class DomainError extends Error {
-  readonly status: number;
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = new.target.name;
-    this.status = ERROR_CODES[code];
-  }
-}
+// The session errors live with the protocol so that the API can use them without loading the store.
+export {
+  DomainError,
+  IdempotencyConflictError,
+  IllegalTransitionError,
+  SessionEndedError,
+  SessionNotFoundError,
+} from '@sessionwire/transport/protocol/domain-errors';
 
-export class SessionNotFoundError extends DomainError {
-  constructor(readonly sessionId: string) {
-    super('session_not_found', `session ${sessionId} does not exist`);
-  }
-}
-
-export class SessionEndedError extends DomainError {
-  constructor(readonly sessionId: string) {
-    super('session_ended', `session ${sessionId} has ended and accepts nothing more`);
-  }
-}
-
-export class IdempotencyConflictError extends DomainError {
-  constructor(
-    readonly sessionId: string,
-    readonly clientMessageId: string,
-  ) {
-    super(
-      'idempotency_conflict',
-      `clientMessageId ${clientMessageId} was already used with different content`,
-    );
-  }
-}
-
-export class IllegalTransitionError extends DomainError {
-  constructor(
-    readonly from: SessionState | null,
-    readonly to: SessionState,
-    detail?: string,
-  ) {
-    super('illegal_transition', detail ?? `illegal transition ${from ?? '(new)'} -> ${to}`);
-  }
-}
-
+/** A write carried a lease epoch that is no longer the session's: the writer lost its lease. */
 export class StaleLeaseError extends DomainError {
   constructor(
     readonly sessionId: string,

@@ -4,6 +4,7 @@ import {
   isLegalTransition,
   type Activity,
   type NewEvent,
+  type SessionHead,
   type SessionState,
   type StoredEvent,
 } from '@sessionwire/transport/protocol';
@@ -29,11 +30,7 @@ export interface AppendOptions {
   leaseEpoch?: number;
 }
 
-export interface SessionHead {
-  headSeq: number;
-  state: SessionState;
-  activity: Activity;
-}
+export type { SessionHead };
 
 export interface UserMessageResult {
   event: StoredEvent & { type: 'message.user' };

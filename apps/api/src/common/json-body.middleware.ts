@@ -3,10 +3,24 @@ import { ApiProblem } from '../errors/problem';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
-function hasBody(req: Request): boolean {
-  const length = req.headers['content-length'];
-  if (req.headers['transfer-encoding'] !== undefined) return true;
+/** Reads one request header by its lower-case name. */
+export type HeaderOf = (name: string) => string | undefined;
+
+function hasBody(header: HeaderOf): boolean {
+  const length = header('content-length');
+  if (header('transfer-encoding') !== undefined) return true;
   return length !== undefined && length !== '0';
+}
+
+/** 415 for a request with a body that is not JSON; undefined when it has none or a JSON one. */
+export function unsupportedBody(header: HeaderOf): ApiProblem | undefined {
+  if (!hasBody(header)) return undefined;
+  const type = header('content-type') ?? '';
+  if (JSON_TYPE.test(type)) return undefined;
+  return new ApiProblem(
+    'unsupported_media_type',
+    `request bodies must be application/json, not ${type ? `"${type}"` : 'untyped'}`,
+  );
 }
 
 /**
@@ -14,19 +28,8 @@ function hasBody(req: Request): boolean {
  * bodies above `limitBytes` get 413 (body-parser stops reading at the limit).
  */
 export function jsonBody(limitBytes: number): RequestHandler[] {
-  const requireJson = (req: Request, _res: Response, next: NextFunction) => {
-    if (!hasBody(req)) return next();
-    const type = req.headers['content-type'] ?? '';
-    if (!JSON_TYPE.test(type)) {
-      return next(
-        new ApiProblem(
-          'unsupported_media_type',
-          `request bodies must be application/json, not ${type ? `"${type}"` : 'untyped'}`,
-        ),
-      );
-    }
-    next();
-  };
+  const requireJson = (req: Request, _res: Response, next: NextFunction) =>
+    next(unsupportedBody((name) => req.get(name)));
   const parse = json({
     limit: limitBytes,
     strict: true,

@@ -1,4 +1,5 @@
-import { loadApiConfig } from './api-config';
+import { AGENTS } from '@sessionwire/agents';
+import { loadApiConfig, loadMigrateConfig, loadRetentionConfig } from './api-config';
 
 const base = { DATABASE_URL: 'postgres://u@h:5432/db', REDIS_URL: 'redis://h:6379' };
 
@@ -50,6 +51,17 @@ describe(loadApiConfig.name, () => {
     });
   });
 
+  it('serves the playground unless NODE_ENV=production, and PLAYGROUND decides when set', () => {
+    const key = { API_KEYS: 'key-aaaaaaaaaaaaaaaa' };
+    expect(loadApiConfig(base).playground).toBe(true);
+    expect(loadApiConfig({ ...base, ...key, NODE_ENV: 'production' }).playground).toBe(false);
+    expect(
+      loadApiConfig({ ...base, ...key, NODE_ENV: 'production', PLAYGROUND: 'on' }).playground,
+    ).toBe(true);
+    expect(loadApiConfig({ ...base, PLAYGROUND: 'off' }).playground).toBe(false);
+    expect(() => loadApiConfig({ ...base, PLAYGROUND: 'yes' })).toThrow(/PLAYGROUND/);
+  });
+
   it('treats an empty variable as unset', () => {
     const config = loadApiConfig({ ...base, PORT: '', API_KEYS: '', AUTH_SECRET: '  ' });
     expect(config.port).toBe(3000);
@@ -73,7 +85,6 @@ describe(loadApiConfig.name, () => {
     ['LOG_LEVEL', 'loud'],
     ['CORS_ORIGINS', 'https://app.example.com/path'],
     ['REDIS_CLUSTER_NODES', 'redis-0:6379,redis-1'],
-    ['EVENT_RETENTION_DAYS', '0'],
   ])('names %s when it is invalid (%p)', (name, value) => {
     expect(() => loadApiConfig({ ...base, [name]: value })).toThrow(new RegExp(`\\b${name}\\b`));
   });
@@ -86,9 +97,10 @@ describe(loadApiConfig.name, () => {
 
   it('takes a Redis Cluster instead of REDIS_URL, and refuses both, naming both', () => {
     const cluster = { DATABASE_URL: base.DATABASE_URL, REDIS_CLUSTER_NODES: 'r0:7000, r1:7001' };
-    expect(loadApiConfig(cluster)).toMatchObject({
-      redisUrl: undefined,
-      redisClusterNodes: [
+    expect(loadApiConfig(base).redis).toEqual({ kind: 'server', url: base.REDIS_URL });
+    expect(loadApiConfig(cluster).redis).toEqual({
+      kind: 'cluster',
+      seeds: [
         { host: 'r0', port: 7000 },
         { host: 'r1', port: 7001 },
       ],
@@ -99,9 +111,8 @@ describe(loadApiConfig.name, () => {
     expect(() => loadApiConfig({ ...cluster, REDIS_PREFIX: 'a{b}:' })).toThrow(/REDIS_PREFIX/);
   });
 
-  it('reads EVENT_RETENTION_DAYS (unset: keep everything)', () => {
-    expect(loadApiConfig(base).eventRetentionDays).toBeUndefined();
-    expect(loadApiConfig({ ...base, EVENT_RETENTION_DAYS: '30' }).eventRetentionDays).toBe(30);
+  it('accepts exactly the agents of libs/agents', () => {
+    expect(loadApiConfig(base).agents).toEqual(Object.keys(AGENTS));
   });
 
   it('refuses production without API_KEYS or AUTH_SECRET', () => {
@@ -117,5 +128,45 @@ describe(loadApiConfig.name, () => {
   it('measures AUTH_SECRET in bytes', () => {
     expect(loadApiConfig({ ...base, AUTH_SECRET: 'é'.repeat(16) }).authSecret).toHaveLength(16);
     expect(() => loadApiConfig({ ...base, AUTH_SECRET: 'é'.repeat(15) })).toThrow(/AUTH_SECRET/);
+  });
+});
+
+describe(loadRetentionConfig.name, () => {
+  const db = { DATABASE_URL: base.DATABASE_URL };
+
+  it('reads DATABASE_URL, EVENT_RETENTION_DAYS (unset: keep everything) and LOG_LEVEL', () => {
+    expect(loadRetentionConfig(db)).toEqual({
+      databaseUrl: base.DATABASE_URL,
+      logLevel: 'info',
+      eventRetentionDays: undefined,
+    });
+    expect(
+      loadRetentionConfig({ ...db, EVENT_RETENTION_DAYS: '30', LOG_LEVEL: 'warn' }),
+    ).toMatchObject({ eventRetentionDays: 30, logLevel: 'warn' });
+  });
+
+  it('needs nothing the API needs to serve: no Redis, no API keys under NODE_ENV=production', () => {
+    expect(loadRetentionConfig({ ...db, NODE_ENV: 'production' }).databaseUrl).toBe(
+      base.DATABASE_URL,
+    );
+    expect(() => loadApiConfig({ ...base, NODE_ENV: 'production' })).toThrow(/API_KEYS/);
+  });
+
+  it.each([
+    [{}, 'invalid configuration: DATABASE_URL is required'],
+    [{ ...db, EVENT_RETENTION_DAYS: '0' }, 'EVENT_RETENTION_DAYS must be an integer from 1'],
+    [{ ...db, EVENT_RETENTION_DAYS: '7d' }, 'EVENT_RETENTION_DAYS'],
+    [{ ...db, LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+  ])('refuses %p naming the variable', (env, message) => {
+    expect(() => loadRetentionConfig(env)).toThrow(message);
+  });
+
+  it('reads EVENT_RETENTION_DAYS for retention only', () => {
+    expect(loadApiConfig({ ...base, EVENT_RETENTION_DAYS: '0' })).not.toHaveProperty(
+      'eventRetentionDays',
+    );
+    expect(loadMigrateConfig({ ...db, EVENT_RETENTION_DAYS: '0' })).not.toHaveProperty(
+      'eventRetentionDays',
+    );
   });
 });

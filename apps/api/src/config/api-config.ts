@@ -1,19 +1,24 @@
-import { parseClusterSeeds, type ClusterSeed } from '@sessionwire/transport/server/cluster-seeds';
+import { AGENT_NAMES } from '@sessionwire/agents';
+import {
+  CONNECTION_VARIABLES,
+  ConfigError,
+  integer,
+  list,
+  logLevel,
+  port,
+  readConnections,
+  readEnv,
+  required,
+  type ConnectionOptions,
+  type Connections,
+  type Env,
+  type LogLevel,
+} from '@sessionwire/app-kit';
 import { z } from 'zod';
 
-/** Agents a session may name; workers ship a runtime for each. */
-export const KNOWN_AGENTS = ['demo', 'openai'] as const;
-export type AgentName = (typeof KNOWN_AGENTS)[number];
-
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-/** Everything the API reads from its environment, validated once at start. */
+/** What the API app reads from its environment, validated once at start. */
 export interface ApiConfig {
   port: number;
-  databaseUrl?: string;
-  redisUrl?: string;
-  /** Redis Cluster seeds (`REDIS_CLUSTER_NODES`), used instead of `redisUrl`. */
-  redisClusterNodes?: ClusterSeed[];
   /** Prepended to every Redis channel (several deployments or tests sharing one Redis). */
   redisPrefix: string;
   maxReplayGap: number;
@@ -24,149 +29,93 @@ export interface ApiConfig {
   maxMessageBytes: number;
   apiKeys: string[];
   authSecret?: string;
-  logLevel: (typeof LOG_LEVELS)[number];
+  logLevel: LogLevel;
   production: boolean;
+  /** Agents a session may name (the shipped ones, `AGENTS` in libs/agents). */
   agents: readonly string[];
   /** Origins allowed by CORS (`*` for any); empty: no CORS headers (same-origin pages only). */
   corsOrigins: string[];
-  /** `retention` removes events older than this many days; undefined keeps everything. */
+  /** Serve the playground page at `/` and the SDK bundle at `/sdk/` (PLAYGROUND). */
+  playground: boolean;
+}
+
+/** The configuration of `start:api`: the app's, and the connections its `main` opens. */
+export type ApiProcessConfig = ApiConfig & Connections;
+
+/** The configuration of `main.js migrate`: only the database. */
+export interface MigrateConfig {
+  databaseUrl: string;
+  logLevel: LogLevel;
+}
+
+/** The configuration of `main.js retention`: the database and how long events are kept. */
+export interface RetentionConfig extends MigrateConfig {
+  /** Events older than this many days are removed; undefined keeps everything. */
   eventRetentionDays?: number;
 }
 
-export interface LoadApiConfigOptions {
-  /** `DATABASE_URL` and `REDIS_URL` must be set (the standalone app passes false). */
-  requireConnections?: boolean;
-}
-
-const int = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a non-negative integer')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-
-const url = (protocols: string[]) =>
-  z.string().refine(
-    (value) => {
-      try {
-        return protocols.includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    },
-    `must be a URL (${protocols.join(' or ')})`,
-  );
-
-const clusterSeeds = z
-  .string()
-  .transform((value, ctx) => {
-    try {
-      return parseClusterSeeds(value);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  })
-  .optional();
-
 const schema = z.object({
-  PORT: int(0, 65535).default(3000),
-  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
-  REDIS_URL: url(['redis:', 'rediss:']).optional(),
-  REDIS_CLUSTER_NODES: clusterSeeds,
+  PORT: port().default(3000),
+  ...CONNECTION_VARIABLES,
   REDIS_PREFIX: z.string().max(100).default(''),
-  MAX_REPLAY_GAP: int(1, 1_000_000).default(200),
-  SYNC_INTERVAL_MS: int(10, 3_600_000).default(5000),
-  HEARTBEAT_MS: int(10, 3_600_000).default(15000),
-  STREAM_MAX_BUFFER_BYTES: int(1024, 1024 ** 3).default(1048576),
-  DRAIN_MS: int(0, 600_000).default(10000),
-  MAX_MESSAGE_BYTES: int(1, 16 * 1024 * 1024).default(65536),
-  API_KEYS: z
-    .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((key) => key.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string().min(16, 'every key must have at least 16 characters')))
-    .optional(),
+  MAX_REPLAY_GAP: integer(1, 1_000_000).default(200),
+  SYNC_INTERVAL_MS: integer(10, 3_600_000).default(5000),
+  HEARTBEAT_MS: integer(10, 3_600_000).default(15000),
+  STREAM_MAX_BUFFER_BYTES: integer(1024, 1024 ** 3).default(1048576),
+  DRAIN_MS: integer(0, 600_000).default(10000),
+  MAX_MESSAGE_BYTES: integer(1, 16 * 1024 * 1024).default(65536),
+  API_KEYS: list(z.string().min(16, 'every key must have at least 16 characters')).optional(),
   AUTH_SECRET: z
     .string()
     .refine((value) => Buffer.byteLength(value, 'utf8') >= 32, 'must be at least 32 bytes')
     .optional(),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-  CORS_ORIGINS: z
-    .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((origin) => origin.trim())
-        .filter(Boolean),
-    )
-    .pipe(
-      z.array(
-        z
-          .string()
-          .refine(
-            (origin) => origin === '*' || /^https?:\/\/[^/\s]+$/.test(origin),
-            'must be * or origins like https://app.example.com (scheme and host, no path)',
-          ),
+  LOG_LEVEL: logLevel().default('info'),
+  CORS_ORIGINS: list(
+    z
+      .string()
+      .refine(
+        (origin) => origin === '*' || /^https?:\/\/[^/\s]+$/.test(origin),
+        'must be * or origins like https://app.example.com (scheme and host, no path)',
       ),
-    )
-    .optional(),
-  EVENT_RETENTION_DAYS: int(1, 100_000).optional(),
+  ).optional(),
   NODE_ENV: z.string().optional(),
+  PLAYGROUND: z.enum(['on', 'off']).optional(),
+});
+
+const migrateSchema = z.object({
+  DATABASE_URL: CONNECTION_VARIABLES.DATABASE_URL,
+  LOG_LEVEL: logLevel().default('info'),
+});
+
+const retentionSchema = migrateSchema.extend({
+  EVENT_RETENTION_DAYS: integer(1, 100_000).optional(),
 });
 
 /**
- * Reads the API's configuration (PROTOCOL §7). An empty variable counts as unset. Throws an Error
- * naming the offending variable.
+ * Reads the API's configuration (PROTOCOL §7). An empty variable counts as unset. Throws a
+ * ConfigError naming the offending variable. `DATABASE_URL` and one Redis (`REDIS_URL`, or
+ * `REDIS_CLUSTER_NODES` for a Redis Cluster; not both) are required unless `requireConnections`
+ * is false (the standalone app, which opens its own).
  */
+export function loadApiConfig(env: Env): ApiProcessConfig;
 export function loadApiConfig(
-  env: NodeJS.ProcessEnv,
-  options: LoadApiConfigOptions = {},
-): ApiConfig {
-  const input: Record<string, string> = {};
-  for (const key of Object.keys(schema.shape)) {
-    const value = env[key];
-    if (value !== undefined && value.trim() !== '') input[key] = value;
-  }
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`invalid configuration: ${String(issue.path[0])} ${issue.message}`);
-  }
-  const c = parsed.data;
-  const requireConnections = options.requireConnections ?? true;
-  if (requireConnections && !c.DATABASE_URL) {
-    throw new Error('invalid configuration: DATABASE_URL is required');
-  }
-  if (c.REDIS_URL && c.REDIS_CLUSTER_NODES) {
-    throw new Error(
-      'invalid configuration: REDIS_URL and REDIS_CLUSTER_NODES are both set; set one',
-    );
-  }
-  if (c.REDIS_CLUSTER_NODES && /[{}]/.test(c.REDIS_PREFIX)) {
-    throw new Error(
-      'invalid configuration: REDIS_PREFIX must not contain { or } with a Redis Cluster',
-    );
-  }
-  if (requireConnections && !c.REDIS_URL && !c.REDIS_CLUSTER_NODES) {
-    throw new Error('invalid configuration: REDIS_URL (or REDIS_CLUSTER_NODES) is required');
-  }
+  env: Env,
+  options: ConnectionOptions,
+): ApiConfig & Partial<Connections>;
+export function loadApiConfig(
+  env: Env,
+  options: ConnectionOptions = {},
+): ApiConfig & Partial<Connections> {
+  const c = readEnv(schema, env);
+  const connections = readConnections(c, options);
   const apiKeys = c.API_KEYS ?? [];
   const production = c.NODE_ENV === 'production';
   if (production && apiKeys.length === 0 && !c.AUTH_SECRET) {
-    throw new Error(
-      'invalid configuration: API_KEYS or AUTH_SECRET is required when NODE_ENV=production',
-    );
+    throw new ConfigError('API_KEYS or AUTH_SECRET', 'is required when NODE_ENV=production');
   }
   return {
     port: c.PORT,
-    databaseUrl: c.DATABASE_URL,
-    redisUrl: c.REDIS_URL,
-    redisClusterNodes: c.REDIS_CLUSTER_NODES,
+    ...connections,
     redisPrefix: c.REDIS_PREFIX,
     maxReplayGap: c.MAX_REPLAY_GAP,
     syncIntervalMs: c.SYNC_INTERVAL_MS,
@@ -178,8 +127,28 @@ export function loadApiConfig(
     authSecret: c.AUTH_SECRET,
     logLevel: c.LOG_LEVEL,
     production,
-    agents: KNOWN_AGENTS,
+    agents: AGENT_NAMES,
     corsOrigins: c.CORS_ORIGINS ?? [],
+    playground: c.PLAYGROUND ? c.PLAYGROUND === 'on' : !production,
+  };
+}
+
+/** Reads what `main.js migrate` needs: `DATABASE_URL` (required) and `LOG_LEVEL`. */
+export function loadMigrateConfig(env: Env): MigrateConfig {
+  const c = readEnv(migrateSchema, env);
+  return { databaseUrl: required('DATABASE_URL', c.DATABASE_URL), logLevel: c.LOG_LEVEL };
+}
+
+/**
+ * Reads what `main.js retention` needs: `DATABASE_URL` (required), `EVENT_RETENTION_DAYS` (unset:
+ * nothing is dropped) and `LOG_LEVEL`. Nothing else: a CronJob that shares the API's ConfigMap
+ * but not its secrets (API keys under `NODE_ENV=production`) still runs.
+ */
+export function loadRetentionConfig(env: Env): RetentionConfig {
+  const c = readEnv(retentionSchema, env);
+  return {
+    databaseUrl: required('DATABASE_URL', c.DATABASE_URL),
+    logLevel: c.LOG_LEVEL,
     eventRetentionDays: c.EVENT_RETENTION_DAYS,
   };
 }

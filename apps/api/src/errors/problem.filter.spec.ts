@@ -1,5 +1,5 @@
 import type { ArgumentsHost } from '@nestjs/common';
-import { SessionEndedError } from '@sessionwire/events';
+import { SessionEndedError } from '@sessionwire/transport/protocol/domain-errors';
 import { ProblemFilter } from './problem.filter';
 
 function host(res: object, req: object = { method: 'GET', path: '/v1/sessions/x/stream' }) {

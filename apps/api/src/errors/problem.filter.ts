@@ -5,23 +5,18 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import { DomainError } from '@sessionwire/events';
 import type { ErrorCode } from '@sessionwire/transport/protocol';
 import type { Request, Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
-import { ApiProblem, problemBody, type ProblemExtensions } from './problem';
+import { isClientGone, markExpected } from '../logging/request-outcome';
+import { ApiProblem } from './problem';
+import {
+  problemResponse,
+  renderError,
+  RETRY_AFTER_SECONDS,
+  type Rendered,
+} from './problem-response';
 import { allowedMethods } from './route-methods';
-import { isDatabaseUnavailable } from './unavailable';
-
-const RETRY_AFTER_SECONDS = '5';
-
-interface Rendered {
-  code: ErrorCode;
-  detail: string;
-  headers?: Record<string, string>;
-  errorId?: string;
-  extensions?: ProblemExtensions;
-}
 
 const STATUS_CODES: Record<number, ErrorCode> = {
   400: 'validation_failed',
@@ -36,7 +31,8 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 
 /**
  * Renders every error as `application/problem+json`. Once a response has started (an SSE stream)
- * it never writes: it logs and drops the connection.
+ * it never writes: it logs and drops the connection. Faults are logged at `error` with their
+ * stack; an answer by design (`ApiProblem` with `expected`) and a client that went away are not.
  */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
@@ -46,55 +42,28 @@ export class ProblemFilter implements ExceptionFilter {
     const req = host.switchToHttp().getRequest<Request>();
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) {
-      this.logger.warn(
-        { err: exception, method: req.method, path: req.path },
-        'error after the response started; closing the connection',
-      );
+      if (isClientGone(exception)) {
+        this.logger.log({ method: req.method, path: req.path }, 'the client went away');
+      } else {
+        this.logger.error(
+          { err: exception, method: req.method, path: req.path },
+          'error after the response started; closing the connection',
+        );
+      }
       if (!res.destroyed) res.destroy();
       return;
     }
-    const rendered = this.render(exception, req);
-    const body = problemBody(rendered.code, rendered.detail, rendered.errorId, rendered.extensions);
-    res.status(body.status);
-    for (const [name, value] of Object.entries(rendered.headers ?? {})) res.setHeader(name, value);
-    res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-store');
-    res.end(JSON.stringify(body));
-  }
-
-  private render(exception: unknown, req: Request): Rendered {
-    if (exception instanceof ApiProblem) {
-      return {
-        code: exception.code,
-        detail: exception.message,
-        headers: exception.headers,
-        extensions: exception.extensions,
-      };
+    if (exception instanceof ApiProblem && exception.options.expected) {
+      markExpected(res, exception.options.expected, exception.message);
     }
-    if (exception instanceof DomainError)
-      return { code: exception.code, detail: exception.message };
-    if (exception instanceof HttpException) return this.renderHttp(exception, req);
-    if (isDatabaseUnavailable(exception)) {
-      this.logger.error(
-        { err: exception, method: req.method, path: req.path },
-        'database unavailable',
-      );
-      return {
-        code: 'unavailable',
-        detail: 'the service is temporarily unavailable; retry later',
-        headers: { 'Retry-After': RETRY_AFTER_SECONDS },
-      };
-    }
-    const errorId = uuidv7();
-    this.logger.error(
-      { err: exception, errorId, method: req.method, path: req.path },
-      'internal error',
-    );
-    return {
-      code: 'internal_error',
-      detail: 'an internal error occurred; quote the errorId when reporting it',
-      errorId,
-    };
+    const rendered =
+      exception instanceof HttpException
+        ? this.renderHttp(exception, req)
+        : renderError(exception, { method: req.method, path: req.path }, this.logger);
+    const { status, headers, body } = problemResponse(rendered);
+    res.status(status);
+    for (const [name, value] of headers) res.setHeader(name, value);
+    res.end(body);
   }
 
   private renderHttp(exception: HttpException, req: Request): Rendered {

@@ -1,4 +1,4 @@
-import { DomainError } from '@sessionwire/events';
+import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
 import { ERROR_CODES, type ErrorCode, type Problem } from '@sessionwire/transport/protocol';
 
 const TITLES: Record<ErrorCode, string> = {
@@ -25,6 +25,16 @@ export const PROBLEM_TYPE_BASE = 'https://sessionwire.dev/problems/';
 /** Members a problem may carry beyond the standard ones (RFC 9457 extension members). */
 export type ProblemExtensions = Pick<Problem, 'oldestSeq'>;
 
+export interface ApiProblemOptions {
+  /**
+   * Set when this answer is given by design, not because something failed (a stream refused while
+   * the node drains): the request is logged at this level, without a stack, even for a 5xx.
+   */
+  expected?: 'info' | 'warn';
+  /** Members the body carries beside the standard ones (`oldestSeq` of a `history_expired`). */
+  extensions?: ProblemExtensions;
+}
+
 /**
  * A DomainError raised by the API itself, possibly with response headers (Retry-After, Allow)
  * and extension members (`oldestSeq`).
@@ -34,7 +44,7 @@ export class ApiProblem extends DomainError {
     code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
-    readonly extensions: ProblemExtensions = {},
+    readonly options: ApiProblemOptions = {},
   ) {
     super(code, message);
   }

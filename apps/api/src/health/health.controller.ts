@@ -49,7 +49,7 @@ export class HealthController {
   @RequireAccess('public')
   @ApiOperation({
     summary:
-      'Readiness: 503 while draining, when Postgres/Redis are unreachable or a Redis Cluster is not whole',
+      'Readiness: 503 while draining or when Postgres/Redis are unreachable; a Redis Cluster reports its state',
   })
   @ApiResponse({ status: 200, schema: { $ref: '#/components/schemas/Health' } })
   @ApiResponse({
@@ -58,9 +58,10 @@ export class HealthController {
     content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
   })
   async readyz(): Promise<{ status: string; redisCluster?: { state: string; masters: number } }> {
-    const unavailable = (detail: string) =>
-      new ApiProblem('unavailable', detail, { 'Retry-After': '5' });
-    if (this.lifecycle.draining) throw unavailable('draining: this node is shutting down');
+    // Readiness reports; it is not itself the fault (a dependency's failure is logged below).
+    const unavailable = (detail: string, expected: 'info' | 'warn' = 'warn') =>
+      new ApiProblem('unavailable', detail, { 'Retry-After': '5' }, { expected });
+    if (this.lifecycle.draining) throw unavailable('draining: this node is shutting down', 'info');
     try {
       await within(this.database.ping(), 'postgres');
     } catch (error) {

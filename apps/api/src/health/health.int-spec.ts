@@ -1,3 +1,4 @@
+import { AGENTS } from '@sessionwire/agents';
 import { RedisBroker } from '@sessionwire/transport/server';
 import { freePort } from '../../../../test/process';
 import { API_KEY, startTestApi, type TestApi } from '../../test/api-test-app';
@@ -114,5 +115,13 @@ describe(HealthController.name, () => {
     const docs = await fetch(`${api.url}/docs`);
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain('swagger');
+  });
+
+  it('lists in OpenAPI the agents a session may name, each with its description', async () => {
+    const doc = (await api.request('GET', '/openapi.json', { auth: null })).body;
+    const agent = doc.components.schemas.CreateSessionRequest.properties.agent;
+    expect(agent.enum).toEqual(Object.keys(AGENTS));
+    expect(agent.enum).toEqual(api.config.agents);
+    expect(agent['x-enum-descriptions']).toEqual(Object.values(AGENTS).map((a) => a.description));
   });
 });

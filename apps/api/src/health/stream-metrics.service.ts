@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { StreamMetrics } from '@sessionwire/transport/server';
+import type { ResumeOutcome, StreamMetrics } from '@sessionwire/transport/server';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** prom-client implementation of the stream engine's metrics, on a registry of this app. */
@@ -13,7 +13,7 @@ export class StreamMetricsService implements StreamMetrics {
   });
   private readonly resumes = new Counter({
     name: 'sessionwire_stream_resumes_total',
-    help: 'Stream starts by outcome: replayed, gap (over the replay cap), cursor_ahead',
+    help: 'Stream starts by outcome: replayed, gap (over the replay cap), cursor_ahead, history_expired',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
@@ -69,7 +69,7 @@ export class StreamMetricsService implements StreamMetrics {
   streamClosed(): void {
     this.openStreams.dec();
   }
-  resume(outcome: 'replayed' | 'gap' | 'cursor_ahead'): void {
+  resume(outcome: ResumeOutcome): void {
     this.resumes.inc({ outcome });
   }
   replayedEvents(count: number): void {

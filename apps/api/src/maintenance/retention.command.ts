@@ -1,14 +1,13 @@
 import { runRetention } from '@sessionwire/events';
 import type { Logger } from 'pino';
-import type { ApiConfig } from '../config/api-config';
+import type { RetentionConfig } from '../config/api-config';
 
 /**
  * `node dist/apps/api/main.js retention` (`npm run db:retention`): prepares the coming days'
  * event partitions and, with EVENT_RETENTION_DAYS, drops those older than that. Meant for cron or
  * the Kubernetes CronJob; runs started at once wait for each other.
  */
-export async function retentionCommand(config: ApiConfig, log: Logger): Promise<void> {
-  if (!config.databaseUrl) throw new Error('invalid configuration: DATABASE_URL is required');
+export async function retentionCommand(config: RetentionConfig, log: Logger): Promise<void> {
   const started = Date.now();
   const result = await runRetention(config.databaseUrl, {
     applicationName: 'sessionwire-retention',

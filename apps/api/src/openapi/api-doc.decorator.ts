@@ -50,6 +50,21 @@ const ERROR_TEXT: Record<number, string> = {
   503: 'unavailable: draining or Postgres unreachable (Retry-After)',
 };
 
+/**
+ * The problem responses of an operation documented by hand (a route served beneath Express), as
+ * {@link ApiDoc} documents them.
+ */
+export function problemResponseObjects(statuses: Status[]): Record<string, object> {
+  const entries = [...statuses].sort().map((status) => [
+    String(status),
+    {
+      description: ERROR_TEXT[status],
+      content: { 'application/problem+json': { schema: ref('Problem') } },
+    },
+  ]);
+  return Object.fromEntries(entries);
+}
+
 export interface ApiDocOptions {
   id?: boolean;
   body?: string;

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { AGENT_NAMES, AGENTS } from '@sessionwire/agents';
 import {
   ACTIVITIES,
   ERROR_CODES,
@@ -7,6 +8,8 @@ import {
   SESSION_STATES,
 } from '@sessionwire/transport/protocol';
 import { z } from 'zod';
+import { STREAM_OPERATION } from '../streams/stream.openapi';
+import { STREAM_OPENAPI_PATH } from '../streams/stream-path';
 import {
   createSessionSchema,
   mintTokenSchema,
@@ -23,8 +26,26 @@ const obj = (properties: Record<string, unknown>, required = Object.keys(propert
 });
 const input = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input' }) as object;
 
+/** `agent` of a new session: the names the API accepts, each with its one-line description. */
+const agentDescriptions = AGENT_NAMES.map((name) => AGENTS[name].description);
+const AGENT = {
+  type: 'string',
+  enum: [...AGENT_NAMES],
+  default: 'demo',
+  description: [
+    'The agent that answers.',
+    ...AGENT_NAMES.map((name, i) => `\`${name}\`: ${agentDescriptions[i]}`),
+  ].join(' '),
+  'x-enum-descriptions': agentDescriptions,
+};
+
+function createSessionRequest(): object {
+  const schema = z.toJSONSchema(createSessionSchema, { io: 'input' });
+  return { ...schema, properties: { ...schema.properties, agent: AGENT } };
+}
+
 const SCHEMAS: Record<string, object> = {
-  CreateSessionRequest: input(createSessionSchema),
+  CreateSessionRequest: createSessionRequest(),
   PostMessageRequest: input(postMessageSchema),
   MintTokenRequest: input(mintTokenSchema),
   Session: obj({
@@ -114,6 +135,8 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
     )
     .build();
   const document = SwaggerModule.createDocument(app, config);
+  // Served beneath Express, so Nest's explorer does not see it.
+  document.paths[STREAM_OPENAPI_PATH] = { get: STREAM_OPERATION as never };
   document.components = {
     ...document.components,
     schemas: { ...(document.components?.schemas ?? {}), ...(SCHEMAS as object) },

@@ -109,7 +109,7 @@ export class SessionsService {
       'history_expired',
       `events of session ${sessionId} before seq ${oldestSeq} were removed by retention`,
       {},
-      { oldestSeq },
+      { extensions: { oldestSeq } },
     );
   }
 

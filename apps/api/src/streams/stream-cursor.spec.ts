@@ -1,4 +1,4 @@
-import { DomainError } from '@sessionwire/events';
+import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
 import { streamCursor } from './stream-cursor';
 
 describe(streamCursor.name, () => {

@@ -1,16 +1,18 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { EventStore } from '@sessionwire/events';
-import { BROKER, StreamHub, type Broker, type SessionHead } from '@sessionwire/transport/server';
+import { BROKER, StreamHub, type Broker } from '@sessionwire/transport/server';
 import type { ApiConfig } from '../config/api-config';
 import { API_CONFIG } from '../config/config.tokens';
 import { StreamMetricsService } from '../health/stream-metrics.service';
 
-/** This node's stream engine: one hub, fed by the broker and the event store. */
+/**
+ * This node's stream engine: one hub, fed by the broker and the event store, shared by every front
+ * end (`engine.follow`). It drains on SIGTERM and closes with the app.
+ */
 @Injectable()
 export class StreamHubService implements OnApplicationShutdown {
+  readonly engine: StreamHub;
   private readonly logger = new Logger('Streams');
-  private readonly hub: StreamHub;
 
   constructor(
     @Inject(API_CONFIG) config: ApiConfig,
@@ -18,7 +20,7 @@ export class StreamHubService implements OnApplicationShutdown {
     store: EventStore,
     metrics: StreamMetricsService,
   ) {
-    this.hub = new StreamHub({
+    this.engine = new StreamHub({
       broker,
       history: store,
       maxReplayGap: config.maxReplayGap,
@@ -31,28 +33,15 @@ export class StreamHubService implements OnApplicationShutdown {
   }
 
   get openStreams(): number {
-    return this.hub.openStreams;
-  }
-
-  /** The session's head for a stream from `cursor`; undefined when the session does not exist. */
-  resolveHead(sessionId: string, cursor: number): Promise<SessionHead | undefined> {
-    return this.hub.resolveHead(sessionId, cursor);
-  }
-
-  serve(
-    req: IncomingMessage,
-    res: ServerResponse,
-    params: { sessionId: string; cursor: number; head: SessionHead },
-  ): Promise<void> {
-    return this.hub.serve(req, res, params);
+    return this.engine.openStreams;
   }
 
   async drain(durationMs: number): Promise<void> {
-    this.logger.log({ openStreams: this.hub.openStreams, durationMs }, 'draining streams');
-    await this.hub.drain(durationMs);
+    this.logger.log({ openStreams: this.engine.openStreams, durationMs }, 'draining streams');
+    await this.engine.drain(durationMs);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.hub.close();
+    await this.engine.close();
   }
 }

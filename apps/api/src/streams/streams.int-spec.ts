@@ -3,11 +3,11 @@ import { API_KEY, startTestApi, type TestApi } from '../../test/api-test-app';
 import { SseClient } from '../../test/sse-client';
 import { TestProducer } from '../../test/test-producer';
 import { LifecycleService } from '../health/lifecycle.service';
-import { StreamsController } from './streams.controller';
+import { StreamRoute } from './stream.route';
 
 const auth = { authorization: `Bearer ${API_KEY}` };
 
-describe(StreamsController.name, () => {
+describe(StreamRoute.name, () => {
   let api: TestApi;
   let producer: TestProducer;
   const clients: SseClient[] = [];

@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { StreamHubService } from './stream-hub.service';
-import { StreamsController } from './streams.controller';
+import { StreamRoute } from './stream.route';
 
+/** The stream engine and its SSE route (served beneath Express, see `serveBeneathExpress`). */
 @Module({
-  controllers: [StreamsController],
-  providers: [StreamHubService],
-  exports: [StreamHubService],
+  providers: [StreamHubService, StreamRoute],
+  exports: [StreamHubService, StreamRoute],
 })
 export class StreamsModule {}

@@ -10,7 +10,7 @@ describe('loadWorkerConfig', () => {
     const config = loadWorkerConfig(urls);
     expect(config).toMatchObject({
       databaseUrl: urls.DATABASE_URL,
-      redisUrl: urls.REDIS_URL,
+      redis: { kind: 'server', url: urls.REDIS_URL },
       concurrency: 50,
       leaseMs: 10_000,
       idleReleaseMs: 30_000,
@@ -87,13 +87,18 @@ describe('loadWorkerConfig', () => {
       DATABASE_URL: urls.DATABASE_URL,
       REDIS_CLUSTER_NODES: 'r0:7000',
     });
-    expect(config).toMatchObject({
-      redisUrl: undefined,
-      redisClusterNodes: [{ host: 'r0', port: 7000 }],
-    });
+    expect(config.redis).toEqual({ kind: 'cluster', seeds: [{ host: 'r0', port: 7000 }] });
+    expect(() =>
+      loadWorkerConfig({
+        ...urls,
+        REDIS_URL: '',
+        REDIS_CLUSTER_NODES: 'r0:7000',
+        REDIS_PREFIX: '{x}',
+      }),
+    ).toThrow(/REDIS_PREFIX must not contain/);
   });
 
   it('does not need the URLs when the caller provides the connections', () => {
-    expect(loadWorkerConfig({}, { requireUrls: false }).databaseUrl).toBeUndefined();
+    expect(loadWorkerConfig({}, { requireConnections: false }).databaseUrl).toBeUndefined();
   });
 });

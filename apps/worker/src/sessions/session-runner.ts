@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { EventStore, Lease, LeaseStore, SessionRow } from '@sessionwire/events';
 import { publishEvents, type Broker } from '@sessionwire/transport/server';
-import type { AgentRegistry } from '../agents/agent-registry';
+import type { AgentRegistry } from '@sessionwire/agents';
 import type { WorkerMetrics } from '../metrics/worker-metrics';
 import { isFencingError, LeaseLostError, SessionAppender } from '../turns/session-appender';
 import { TurnRunner } from '../turns/turn-runner';

@@ -1,5 +1,5 @@
 import type { EventStore } from '@sessionwire/events';
-import type { ConversationMessage } from '../agents/agent-runtime';
+import type { ConversationMessage } from '@sessionwire/agents';
 
 const PAGE = 500;
 

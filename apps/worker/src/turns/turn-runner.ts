@@ -2,8 +2,8 @@ import { Logger } from '@nestjs/common';
 import type { EventStore } from '@sessionwire/events';
 import type { NewEvent, StopReason } from '@sessionwire/transport/protocol';
 import { v7 as uuidv7 } from 'uuid';
-import { UnknownAgentError, type AgentRegistry } from '../agents/agent-registry';
-import type { AgentEmission, AgentRuntime, AgentTurn } from '../agents/agent-runtime';
+import { UnknownAgentError, type AgentRegistry } from '@sessionwire/agents';
+import type { AgentEmission, AgentRuntime, AgentTurn } from '@sessionwire/agents';
 import type { WorkerMetrics } from '../metrics/worker-metrics';
 import type { SessionAppender } from './session-appender';
 import { readConversation } from './turn-history';
@@ -239,7 +239,10 @@ export class TurnRunner {
   }
 
   private errorEvent(code: string, error: unknown): NewEvent {
-    return { type: 'agent.error', data: { code, message: errorMessage(error), turnId: this.turnId } };
+    return {
+      type: 'agent.error',
+      data: { code, message: errorMessage(error), turnId: this.turnId },
+    };
   }
 
   private agentTurn(): AgentTurn {

@@ -27,6 +27,10 @@ export class Emitter<Events extends Record<string, unknown>> {
     }
   }
 
+  protected listenerCount(name: keyof Events): number {
+    return this.listeners.get(name)?.size ?? 0;
+  }
+
   protected onListenerError(name: string, error: unknown): void {
     globalThis.console?.error?.(`sessionwire: a '${name}' listener threw`, error);
   }

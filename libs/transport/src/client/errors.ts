@@ -57,3 +57,16 @@ export class ProtocolError extends SessionwireError {
     super(message);
   }
 }
+
+/**
+ * No server answered for `giveUpAfterMs`: the stream closed (reason `offline`) or the outbox failed
+ * its pending messages. `cause` is the last failure.
+ */
+export class OfflineError extends SessionwireError {
+  constructor(
+    readonly offlineMs: number,
+    override readonly cause: Error,
+  ) {
+    super(`gave up after ${offlineMs} ms without an answer: ${cause.message}`);
+  }
+}

@@ -64,9 +64,9 @@ describe(pageHistory.name, () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  it('stops rather than loop when the server keeps answering 410 for the same position', async () => {
+  it('throws rather than loop when the server keeps answering 410 for the same position', async () => {
     const server = new FakeServer().reply(expired(3), expired(3));
-    expect(await collect(request(server, 1, 5))).toEqual([]);
+    await expect(collect(request(server, 1, 5))).rejects.toMatchObject({ status: 410 });
     expect(server.requests).toHaveLength(2);
   });
 

@@ -36,20 +36,35 @@ function isTransient(error: unknown): boolean {
 }
 
 /**
+ * The first seq still stored, when a history read was refused because retention removed the seqs
+ * it asked for (`410 history_expired` with `oldestSeq`, PROTOCOL §8); otherwise undefined.
+ */
+function oldestStoredSeq(error: unknown): number | undefined {
+  if (!(error instanceof HttpError) || error.status !== 410 || error.code !== 'history_expired') {
+    return undefined;
+  }
+  const oldest = (error.problem as { oldestSeq?: unknown } | undefined)?.oldestSeq;
+  return typeof oldest === 'number' && Number.isSafeInteger(oldest) ? oldest : undefined;
+}
+
+/**
  * Pages `GET /v1/sessions/:id/events?after=…&limit=…` from `fromSeq` through `toSeq`, yielding each
  * page's events (ascending, never beyond `toSeq`) until `toSeq` is reached or the log has no more.
- * Seqs removed by the server's retention (410 `history_expired`) are skipped: paging goes on from
- * the problem's `oldestSeq`, so what still exists is returned. Transient failures (network, 408,
- * 429, 5xx) are retried with backoff on the next base URL; definitive ones throw `HttpError`.
+ * Events that retention removed are skipped: on `410 history_expired` the paging goes on from the
+ * oldest seq still stored, so the caller gets what still exists (nothing for a `history_expired`
+ * gap). Transient failures (network, 408, 429, 5xx) are retried with backoff on the next base URL;
+ * other definitive ones throw `HttpError`.
  */
 export async function* pageHistory(req: HistoryRequest): AsyncGenerator<StoredEvent[]> {
   let after = req.fromSeq - 1;
   while (after < req.toSeq) {
-    const page = await fetchPage(req, after);
-    if ('oldestSeq' in page) {
-      // never backwards: a server answering 410 twice for one position ends the paging
-      if (page.oldestSeq - 1 <= after) return;
-      after = page.oldestSeq - 1;
+    let page: EventsPage;
+    try {
+      page = await fetchPage(req, after);
+    } catch (error) {
+      const oldest = oldestStoredSeq(error);
+      if (oldest === undefined || oldest - 1 <= after) throw error;
+      after = oldest - 1;
       continue;
     }
     const events = page.events.filter((e) => e.seq > after && e.seq <= req.toSeq);
@@ -61,11 +76,7 @@ export async function* pageHistory(req: HistoryRequest): AsyncGenerator<StoredEv
   }
 }
 
-/** A page, or where the log now starts when the seqs asked for were removed. */
-async function fetchPage(
-  req: HistoryRequest,
-  after: number,
-): Promise<EventsPage | { oldestSeq: number }> {
+async function fetchPage(req: HistoryRequest, after: number): Promise<EventsPage> {
   const limit = Math.max(1, Math.min(1000, req.limit));
   for (let attempt = 0; ; attempt++) {
     if (req.signal?.aborted) throw new SessionwireError('history request aborted');
@@ -74,8 +85,6 @@ async function fetchPage(
       const { body } = await requestJson<EventsPage>({ ...req, url, method: 'GET' });
       return body;
     } catch (error) {
-      const oldestSeq = expiredUntil(error);
-      if (oldestSeq !== undefined) return { oldestSeq };
       if (!isTransient(error) || attempt + 1 >= req.maxAttempts) throw error;
       const floor =
         error instanceof ResponseError ? parseRetryAfter(error.retryAfter, req.clock.now()) : 0;
@@ -83,12 +92,4 @@ async function fetchPage(
       await sleep(req.clock, backoffDelay(attempt, floor, req.backoff, req.random), req.signal);
     }
   }
-}
-
-/** `oldestSeq` of a 410 `history_expired` answer (PROTOCOL §8). */
-function expiredUntil(error: unknown): number | undefined {
-  if (!(error instanceof HttpError) || error.status !== 410) return undefined;
-  if (error.problem?.code !== 'history_expired') return undefined;
-  const oldest = error.problem.oldestSeq;
-  return typeof oldest === 'number' && Number.isInteger(oldest) && oldest >= 1 ? oldest : undefined;
 }

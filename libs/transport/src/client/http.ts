@@ -1,12 +1,17 @@
 import type { Problem } from '../protocol';
 import type { Clock } from './clock';
 import { HttpError, NetworkError } from './errors';
+import type { OfflineLimits } from './offline-watch';
 
 /** A bearer credential: an API key or a session token, or a function that returns a fresh one. */
 export type TokenSource = string | (() => string | Promise<string>);
 
-/** How the SDK reaches Sessionwire; shared by `SessionStream` and `Outbox`. */
-export interface ConnectionOptions {
+/**
+ * How the SDK reaches Sessionwire; shared by `SessionStream` and `Outbox`. With no answer from any
+ * base URL for `offlineAfterMs` (default 5000) they emit `offline` (and `online` when an answer
+ * comes back); with `giveUpAfterMs` set they stop retrying after that long (default: never).
+ */
+export interface ConnectionOptions extends OfflineLimits {
   /**
    * Base URL of the API (`https://host`, without `/v1`), or several: requests start at the first and
    * move on to the next after a failure, so a client survives a node going away without a balancer.

@@ -34,9 +34,11 @@ export { pageHistory, type HistoryRequest } from './history';
 export { backoffDelay, parseRetryAfter, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 export { systemClock, type Clock } from './clock';
 export type { ConnectionOptions, TokenSource } from './http';
+export type { OfflineInfo, OfflineLimits } from './offline-watch';
 export {
   HttpError,
   NetworkError,
+  OfflineError,
   OutboxClosedError,
   OutboxFullError,
   ProtocolError,

@@ -1,5 +1,6 @@
 import type { BackoffOptions } from './backoff';
 import type { ConnectionOptions } from './http';
+import type { OfflineInfo } from './offline-watch';
 import type { OutboxStorage } from './outbox-storage';
 
 /**
@@ -46,6 +47,14 @@ export interface OutboxEvents extends Record<string, unknown> {
   accepted: OutboxMessage;
   processed: OutboxMessage;
   failed: OutboxMessage;
+  /**
+   * No POST got an answer for `offlineAfterMs`; messages keep their place and are retried (until
+   * `giveUpAfterMs`, if set, fails them all with `OfflineError`). Without a listener, the SDK
+   * writes one `console.warn` line per period instead.
+   */
+  offline: OfflineInfo;
+  /** A POST got an answer again after `offline`. */
+  online: { offlineMs: number };
   /** A problem that did not fail a message: storage, a failed interrupt/end. */
   error: Error;
 }

@@ -47,6 +47,7 @@ function setup(
   outbox.on('accepted', (m) => log.push(`${m.clientMessageId}@${m.seq}`));
   outbox.on('failed', (m) => failed.push(m));
   outbox.on('error', () => undefined);
+  outbox.on('offline', () => undefined);
   const posted = () =>
     server.requests
       .filter((r) => r.url.endsWith('/messages'))

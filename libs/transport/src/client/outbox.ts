@@ -3,7 +3,7 @@ import type { InterruptAccepted, MessageAccepted, Session, StoredEvent } from '.
 import { backoffDelay, parseRetryAfter, type BackoffOptions } from './backoff';
 import { sleep, systemClock, type Clock } from './clock';
 import { Emitter } from './emitter';
-import { NetworkError, OutboxClosedError, OutboxFullError } from './errors';
+import { NetworkError, OfflineError, OutboxClosedError, OutboxFullError } from './errors';
 import { BaseUrlRing, requestJson, ResponseError, sessionPath } from './http';
 import type {
   ControlResult,
@@ -13,6 +13,7 @@ import type {
   OutboxRestore,
 } from './outbox-types';
 import type { StoredOutboxMessage } from './outbox-storage';
+import { OfflineWatch, offlineWarning } from './offline-watch';
 
 const DEFAULT_OUTBOX_BACKOFF: BackoffOptions = { baseMs: 250, maxMs: 10_000, minMs: 100 };
 
@@ -41,6 +42,8 @@ function snapshot(message: OutboxMessage): OutboxMessage {
  * next one proceeds. At most `maxPending` messages wait at once (queued + sending + retrying),
  * including those restored from storage; beyond that `send` rejects with `OutboxFullError`. No
  * message is dropped silently: each ends `accepted`/`processed` or `failed` with an error.
+ * When no POST got an answer for `offlineAfterMs` it emits `offline` and keeps retrying; with
+ * `giveUpAfterMs` set, every pending message fails with `OfflineError` after that long.
  */
 export class Outbox extends Emitter<OutboxEvents> {
   /** Resolves once stored messages were restored; `send` waits for it. */
@@ -62,6 +65,9 @@ export class Outbox extends Emitter<OutboxEvents> {
   private saving: Promise<void> = Promise.resolve();
   private pumping = false;
   private closed = false;
+  private readonly reachability: OfflineWatch;
+  private gaveUp: OfflineError | undefined;
+  private retryWait = new AbortController();
 
   constructor(private readonly options: OutboxOptions) {
     super();
@@ -72,6 +78,19 @@ export class Outbox extends Emitter<OutboxEvents> {
     this.maxPending = Math.max(1, options.maxPending ?? 100);
     this.maxTracked = Math.max(1, options.maxTracked ?? 1000);
     this.createId = options.createId ?? (() => uuidv7());
+    this.reachability = new OfflineWatch(this.clock, options, () => this.urls.current, {
+      offline: (info) => {
+        if (this.listenerCount('offline') === 0) {
+          globalThis.console?.warn?.(offlineWarning('the outbox', info));
+        }
+        this.emit('offline', info);
+      },
+      online: (info) => this.emit('online', info),
+      giveUp: (error) => {
+        this.gaveUp = error;
+        this.retryWait.abort();
+      },
+    });
     this.ready = this.restore();
   }
 
@@ -169,7 +188,9 @@ export class Outbox extends Emitter<OutboxEvents> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.reachability.stop();
     this.lifetime.abort();
+    this.retryWait.abort();
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
@@ -226,12 +247,17 @@ export class Outbox extends Emitter<OutboxEvents> {
     for (let attempt = 0; !this.closed; attempt++) {
       message.attempts += 1;
       this.setState(message, 'sending');
+      const startedAt = this.clock.now();
       let answer: MessageAccepted;
       try {
         answer = await this.post(message);
       } catch (error) {
         if (this.closed) return;
-        if (!isRetryable(error)) return this.fail(message, error as Error);
+        if (!isRetryable(error)) {
+          this.reachability.reached();
+          return this.fail(message, error as Error);
+        }
+        this.reachability.failed(error as Error, startedAt);
         const floor =
           error instanceof ResponseError ? parseRetryAfter(error.retryAfter, this.clock.now()) : 0;
         message.error = error as Error;
@@ -239,9 +265,11 @@ export class Outbox extends Emitter<OutboxEvents> {
         this.setState(message, 'retrying');
         const backoff = { ...DEFAULT_OUTBOX_BACKOFF, ...this.options.backoff };
         const delay = backoffDelay(attempt, floor, backoff, this.random);
-        await sleep(this.clock, delay, this.lifetime.signal);
+        if (!this.gaveUp) await sleep(this.clock, delay, this.retryWait.signal);
+        if (this.gaveUp) return this.failAllPending(this.gaveUp);
         continue;
       }
+      this.reachability.reached();
       return this.accept(message, answer);
     }
   }
@@ -288,6 +316,13 @@ export class Outbox extends Emitter<OutboxEvents> {
     this.emit('failed', snapshot(message));
     this.resolveSettled(message);
     await this.persist();
+  }
+
+  /** Gave up: every pending message fails with the same error; a later `send` starts afresh. */
+  private async failAllPending(error: OfflineError): Promise<void> {
+    this.gaveUp = undefined;
+    this.retryWait = new AbortController();
+    while (this.pending.length > 0) await this.fail(this.pending[0], error);
   }
 
   private markProcessed(message: OutboxMessage): void {

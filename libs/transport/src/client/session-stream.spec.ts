@@ -32,6 +32,7 @@ function setup(options: Partial<SessionStreamOptions> = {}) {
   stream.on('reconnect', (r) => seen.reconnects.push(r));
   stream.on('close', (c) => seen.closes.push(c));
   stream.on('error', () => undefined);
+  stream.on('offline', () => undefined);
   return { server, clock, stream, seen };
 }
 
@@ -73,7 +74,10 @@ describe(SessionStream.name, () => {
 
   it('backs off exponentially with jitter and never in a tight loop on instant clean closes', async () => {
     const randoms = [0.9, 0.1, 0.9, 0.9, 0.9, 0.9];
-    const { server, clock, stream, seen } = setup({ random: () => randoms.shift() ?? 0.9 });
+    const { server, clock, stream, seen } = setup({
+      random: () => randoms.shift() ?? 0.9,
+      offlineAfterMs: 3_600_000, // its timer would be the next one fired here
+    });
     for (let i = 0; i < 6; i++) server.sse().close();
     stream.start();
     for (let i = 0; i < 5; i++) {
@@ -256,6 +260,41 @@ describe(SessionStream.name, () => {
     await clock.fireNext();
     expect(server.requests.at(-1)!.headers['last-event-id']).toBe('6');
     stream.close();
+  });
+
+  it('backfills what still exists of a gap whose start retention removed (410 history_expired)', async () => {
+    const { server, stream } = setup({ backfillPageSize: 2 });
+    const page = (seqs: number[], hasMore: boolean) =>
+      json(200, {
+        sessionId: SESSION_ID,
+        events: seqs.map((s) => JSON.parse(eventFrame(s).split('data: ')[1])),
+        headSeq: 9,
+        state: 'ACTIVE',
+        activity: 'idle',
+        hasMore,
+      });
+    const expired = (oldestSeq: number) =>
+      json(410, {
+        type: 'https://sessionwire.dev/problems/history-expired',
+        title: 'History expired',
+        status: 410,
+        detail: 'events up to this cursor were removed by retention',
+        code: 'history_expired',
+        oldestSeq,
+      });
+    server.reply(expired(4), page([4, 5], true), page([6], true));
+    expect((await stream.backfillAll({ fromSeq: 2, toSeq: 6 })).map((event) => event.seq)).toEqual([
+      4, 5, 6,
+    ]);
+    expect(server.requests.map((r) => new URL(r.url).search)).toEqual([
+      '?after=1&limit=2',
+      '?after=3&limit=2',
+      '?after=5&limit=2',
+    ]);
+    server.reply(expired(10));
+    expect(await stream.backfillAll({ fromSeq: 2, toSeq: 9 })).toEqual([]);
+    server.reply(json(410, { code: 'history_expired', status: 410 }));
+    await expect(stream.backfillAll({ fromSeq: 2, toSeq: 9 })).rejects.toThrow('410');
   });
 
   it('reports state and activity from session.state events and heartbeats', async () => {

@@ -8,6 +8,7 @@ import { decodeFrame, type DecodedFrame } from './frame-decoder';
 import { pageHistory } from './history';
 import { BaseUrlRing, readProblem, resolveToken, sessionPath, type TokenSource } from './http';
 import { ItemQueue } from './item-queue';
+import { OfflineWatch, offlineWarning } from './offline-watch';
 import { Watchdog } from './watchdog';
 import type {
   SessionStreamEvents,
@@ -41,6 +42,8 @@ const STOP_STATUSES: Record<number, StreamCloseReason> = {
  * `Last-Event-ID` = the last seq seen, after an exponential, fully jittered backoff that never goes
  * below the server's `retry:` (or `Retry-After`). It stops for good on `end`, 204, 401, 403, 404 or
  * another definitive 4xx, and on `close()`, which aborts the request and clears every timer.
+ * With no open connection for `offlineAfterMs` it emits `offline` (with the last cause) and keeps
+ * trying; with `giveUpAfterMs` set it stops after that long (`close` with reason `offline`).
  *
  * Listen with `on(...)` and call `start()`, or iterate with `for await (const item of stream)`
  * (which starts it; leaving the loop early closes the stream, like a Node stream's iterator).
@@ -69,6 +72,7 @@ export class SessionStream
   private seq: number;
   private current: StreamStatus = { state: undefined, activity: undefined, headSeq: 0 };
   private dropped = 0;
+  private readonly reachability: OfflineWatch;
 
   constructor(private readonly options: SessionStreamOptions) {
     super();
@@ -82,6 +86,16 @@ export class SessionStream
     this.resetAfterMs = options.resetBackoffAfterMs ?? 10_000;
     this.bufferSize = Math.max(1, options.bufferSize ?? 1000);
     this.seq = options.after ?? 0;
+    this.reachability = new OfflineWatch(this.clock, options, () => this.urls.current, {
+      offline: (info) => {
+        if (this.listenerCount('offline') === 0) {
+          globalThis.console?.warn?.(offlineWarning('the stream', info));
+        }
+        this.emit('offline', info);
+      },
+      online: (info) => this.emit('online', info),
+      giveUp: (error) => this.finish({ reason: 'offline', error }),
+    });
   }
 
   /** The last seq received (a stored event's, or a gap's `toSeq`): the resume cursor. */
@@ -128,7 +142,8 @@ export class SessionStream
 
   /**
    * Loads the events a `gap` skipped, page by page (ascending, `fromSeq..toSeq`), from the history
-   * API. The stream itself is unaffected: it already continues after `toSeq`.
+   * API: what still exists (events removed by retention are skipped, so a `history_expired` gap
+   * yields nothing). The stream itself is unaffected: it already continues after `toSeq`.
    */
   backfill(gap: Pick<GapFrame, 'fromSeq' | 'toSeq'>): AsyncGenerator<StoredEvent[]> {
     return pageHistory({
@@ -157,10 +172,12 @@ export class SessionStream
 
   private async run(): Promise<void> {
     let attempt = 0;
+    this.reachability.begin();
     while (!this.finished) {
       const result = await this.connectOnce();
       if (this.finished) return;
       if (result.stop) return this.finish(result.stop);
+      this.reachability.failed(result.error ?? new NetworkError('stream closed'));
       if (result.progressed || (result.lastedMs ?? 0) >= this.resetAfterMs) attempt = 0;
       const floor = Math.max(this.retryMs, result.retryAfterMs ?? 0);
       const delayMs = backoffDelay(attempt, floor, this.backoff, this.random);
@@ -187,6 +204,7 @@ export class SessionStream
     try {
       const response = await this.open(controller.signal);
       if (response.status !== 200) return outcome(await this.rejected(response));
+      this.reachability.reached();
       this.emit('open', { url: response.url, cursor: startSeq });
       if (!response.body)
         return outcome({ error: new NetworkError('stream response has no body') });
@@ -352,6 +370,7 @@ export class SessionStream
   private finish(close: StreamClose): void {
     if (this.finished) return;
     this.finished = true;
+    this.reachability.stop();
     this.lifetime.abort();
     this.resumeReading?.();
     this.emit('close', close);

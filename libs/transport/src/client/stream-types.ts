@@ -8,8 +8,9 @@ import type {
   StoredEvent,
 } from '../protocol';
 import type { BackoffOptions } from './backoff';
-import type { HttpError } from './errors';
+import type { HttpError, OfflineError } from './errors';
 import type { ConnectionOptions } from './http';
+import type { OfflineInfo } from './offline-watch';
 
 export interface SessionStreamOptions extends ConnectionOptions {
   /** Start after this seq (0 = from the first event). Default 0. */
@@ -44,13 +45,14 @@ export type StreamCloseReason =
   | 'forbidden' // 403
   | 'not_found' // 404
   | 'rejected' // any other definitive 4xx (e.g. 400 for a bad cursor)
+  | 'offline' // no server answered for `giveUpAfterMs`
   | 'closed'; // `close()` was called
 
 export interface StreamClose {
   reason: StreamCloseReason;
   status?: number;
   problem?: Problem;
-  error?: HttpError;
+  error?: HttpError | OfflineError;
 }
 
 /** The session's state and activity as last reported by the stream. */
@@ -68,7 +70,10 @@ export interface StreamReconnect {
 }
 
 export interface SessionStreamEvents extends Record<string, unknown> {
-  /** A stored event, in seq order, never twice. */
+  /**
+   * A stored event, in seq order, never twice. An agent's failure is one of them, of type
+   * `agent.error`; the `error` event below is the SDK's own.
+   */
   event: StoredEvent;
   /** A skipped range: fill it with `backfill(gap)` if the app needs it. */
   gap: GapFrame;
@@ -81,7 +86,17 @@ export interface SessionStreamEvents extends Record<string, unknown> {
   open: { url: string; cursor: number };
   /** The connection was lost; the next attempt starts after `delayMs`. */
   reconnect: StreamReconnect;
-  /** A non-fatal problem: a malformed frame, a failed connection attempt. */
+  /**
+   * No connection for `offlineAfterMs`: the stream keeps retrying (until `giveUpAfterMs`, if set).
+   * Without a listener, the SDK writes one `console.warn` line per period instead.
+   */
+  offline: OfflineInfo;
+  /** A connection opened again after `offline`. */
+  online: { offlineMs: number };
+  /**
+   * A non-fatal transport problem: a malformed frame, a failed connection attempt. Never a stored
+   * event (an agent's failure arrives as an `event` of type `agent.error`).
+   */
   error: Error;
   /** The stream stopped for good. Emitted once. */
   close: StreamClose;

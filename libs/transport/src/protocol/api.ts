@@ -1,13 +1,10 @@
-import type { Activity, SessionState } from './states';
+import type { SessionHead } from './states';
 import type { StoredEvent } from './events';
 
 /** REST shapes (PROTOCOL §3). */
-export interface Session {
+export interface Session extends SessionHead {
   id: string;
   agent: string;
-  state: SessionState;
-  activity: Activity;
-  headSeq: number;
   createdAt: string;
   updatedAt: string;
   metadata: Record<string, unknown>;
@@ -18,12 +15,9 @@ export interface SessionList {
   nextCursor: string | null;
 }
 
-export interface EventsPage {
+export interface EventsPage extends SessionHead {
   sessionId: string;
   events: StoredEvent[];
-  headSeq: number;
-  state: SessionState;
-  activity: Activity;
   hasMore: boolean;
 }
 

@@ -1,26 +1,26 @@
-import type { Activity, SessionState } from './states';
+import type { SessionHead } from './states';
 import type { StoredEvent } from './events';
 
 /** Control frames of the stream (PROTOCOL §4); not stored in the log. */
-export interface GapFrame {
+/**
+ * Why a `gap` skipped `fromSeq..toSeq`: the cursor was more than MAX_REPLAY_GAP behind
+ * (`replay_gap_exceeded`), past the head (`cursor_ahead`, from seq 1), or retention removed the
+ * range from the log (`history_expired`, v1.1).
+ */
+export type GapReason = 'replay_gap_exceeded' | 'cursor_ahead' | 'history_expired';
+
+export interface GapFrame extends SessionHead {
   sessionId: string;
-  reason: 'replay_gap_exceeded' | 'cursor_ahead';
+  reason: GapReason;
   fromSeq: number;
   toSeq: number;
-  headSeq: number;
-  state: SessionState;
-  activity: Activity;
   historyUrl: string;
 }
 export interface LiveFrame {
   sessionId: string;
   headSeq: number;
 }
-export interface HeartbeatFrame {
-  headSeq: number;
-  state: SessionState;
-  activity: Activity;
-}
+export type HeartbeatFrame = SessionHead;
 export interface EndFrame {
   sessionId: string;
   headSeq: number;

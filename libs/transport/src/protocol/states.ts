@@ -12,6 +12,16 @@ export type SessionState = (typeof SESSION_STATES)[number];
 export const ACTIVITIES = ['idle', 'running'] as const;
 export type Activity = (typeof ACTIVITIES)[number];
 
+/**
+ * A session's position and lifecycle at one moment (one row of the sessions table): what a
+ * heartbeat carries, what a gap and a history page report, what the stream engine reads.
+ */
+export interface SessionHead {
+  headSeq: number;
+  state: SessionState;
+  activity: Activity;
+}
+
 /** The only legal transitions. Anything else is refused, never warned about. */
 export const TRANSITIONS: Readonly<Record<SessionState, readonly SessionState[]>> = {
   CREATED: ['STARTING', 'ENDED'],

@@ -1,11 +1,6 @@
-import type { Activity, SessionState, StoredEvent } from '../protocol';
+import type { SessionHead, StoredEvent } from '../protocol';
 
-/** A session's position and lifecycle at one moment (one row of the sessions table). */
-export interface SessionHead {
-  headSeq: number;
-  state: SessionState;
-  activity: Activity;
-}
+export type { SessionHead };
 
 /**
  * What the stream engine reads from the log; the API wires the EventStore in (libs/transport must

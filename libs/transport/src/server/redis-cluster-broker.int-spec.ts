@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { parseClusterSeeds } from '@sessionwire/app-kit';
 import calculateSlot from 'cluster-key-slot';
 import { LocalRedisCluster } from '../../../../test/redis-cluster';
 import {
@@ -10,7 +11,6 @@ import {
   type WorkHint,
 } from './broker';
 import { createRedisBroker } from './broker-factory';
-import { parseClusterSeeds } from './cluster-seeds';
 import { RedisClusterBroker } from './redis-cluster-broker';
 import { HubFixture, sessionIds } from './testing/hub-fixture';
 
@@ -177,14 +177,18 @@ describe(RedisClusterBroker.name, () => {
     }
   });
 
-  it('refuses REDIS_URL and REDIS_CLUSTER_NODES together, naming both', () => {
-    expect(() =>
-      createRedisBroker({
-        redisUrl: 'redis://127.0.0.1:6379',
-        redisClusterNodes: parseClusterSeeds(cluster.seeds),
-        connectionName: 'x',
-      }),
-    ).toThrow(/REDIS_URL and REDIS_CLUSTER_NODES are both set/);
+  it('is what createRedisBroker builds for a cluster connection', async () => {
+    const made = createRedisBroker({
+      redis: { kind: 'cluster', seeds: parseClusterSeeds(cluster.seeds) },
+      connectionName: 'swtest-factory',
+    });
+    try {
+      expect(made).toBeInstanceOf(RedisClusterBroker);
+      await made.ping();
+      expect((await made.stats()).kind).toBe('redis-cluster');
+    } finally {
+      await made.close();
+    }
   });
 
   // Last: it kills a master (the cluster stays whole: its replica takes over).

@@ -1,8 +1,18 @@
 import calculateSlot from 'cluster-key-slot';
 import { Cluster } from 'ioredis';
 import type { BrokerListener, BrokerStats, ProbedBroker, Unsubscribe } from './broker';
-import type { ClusterSeed } from './cluster-seeds';
 import { ErrorThrottle, type ErrorSink } from './error-throttle';
+
+/** A node of a Redis Cluster to connect to first; the others are discovered from it. */
+export interface ClusterSeed {
+  host: string;
+  port: number;
+  /** Every connection to the cluster uses TLS. */
+  tls?: boolean;
+  /** AUTH for every connection. */
+  username?: string;
+  password?: string;
+}
 
 export interface RedisClusterBrokerOptions {
   /** Some nodes of the cluster (`REDIS_CLUSTER_NODES`); the rest are discovered. TLS and

@@ -25,24 +25,30 @@ function setup(options: { cursor: number; head: number; gap?: number; page?: num
   append(options.head);
   const head: SessionHead = { headSeq: options.head, state: 'ACTIVE', activity: 'running' };
   const out: (number | ControlFrame)[] = [];
+  let expiredThrough = 0; // retention removed the seqs up to this one
   const reads: [number, number][] = [];
   let hold: Promise<void> | undefined;
   let onRead: (() => void) | undefined;
-  const handoff = new ResumeHandoff({
+  const pageSize = options.page ?? 500;
+  const source = {
     sessionId: SESSION,
-    cursor: options.cursor,
-    maxReplayGap: options.gap ?? 200,
-    pageSize: options.page ?? 500,
-    head: () => head,
-    read: async (after, limit) => {
-      reads.push([after, limit]);
+    head,
+    pageSize,
+    read: async (after: number) => {
+      reads.push([after, pageSize]);
+      const headSeq = head.headSeq;
       const visible = log.slice(0, log.length); // the read's snapshot: commits after it are unseen
       onRead?.();
       await hold;
-      return visible.slice(after, after + limit);
+      const from = Math.max(after, expiredThrough);
+      return { afterSeq: after, headSeq, events: visible.slice(from, from + pageSize) };
     },
-    sink: { event: (event) => out.push(event.seq), control: (frame) => out.push(frame) },
-  });
+  };
+  const sink = {
+    event: (event: EncodedEvent) => out.push(event.seq),
+    control: (frame: ControlFrame) => out.push(frame),
+  };
+  const handoff = new ResumeHandoff(source, sink, options.cursor, options.gap ?? 200);
   const holdReads = () => {
     let release!: () => void;
     hold = new Promise((resolve) => (release = resolve));
@@ -51,7 +57,8 @@ function setup(options: { cursor: number; head: number; gap?: number; page?: num
   };
   const seqs = () => out.filter((item): item is number => typeof item === 'number');
   const controls = () => out.filter((item): item is ControlFrame => typeof item !== 'number');
-  return { handoff, log, append, head, out, reads, holdReads, seqs, controls };
+  const expire = (throughSeq: number) => (expiredThrough = throughSeq);
+  return { handoff, log, append, head, out, reads, holdReads, seqs, controls, expire };
 }
 
 const range = (from: number, to: number) =>
@@ -188,5 +195,59 @@ describe(ResumeHandoff.name, () => {
     gate.release();
     await running;
     expect(t.out).toEqual([]);
+  });
+
+  it('announces history removed by retention with one history_expired gap, then replays the rest', async () => {
+    const t = setup({ cursor: 3, head: 10 });
+    t.expire(6);
+    const result = await t.handoff.run();
+    expect(t.out[0]).toMatchObject({
+      event: 'gap',
+      data: { reason: 'history_expired', fromSeq: 4, toSeq: 6, headSeq: 10 },
+    });
+    expect((t.out[0] as { data: { historyUrl: string } }).data.historyUrl).toContain('after=3&');
+    expect(t.seqs()).toEqual(range(7, 10));
+    expect(t.out.at(-1)).toEqual({ event: 'live', data: { sessionId: SESSION, headSeq: 10 } });
+    expect(result).toEqual({ outcome: 'history_expired', replayed: 4 });
+  });
+
+  it('announces a wholly removed backlog up to the head it read against', async () => {
+    const t = setup({ cursor: 3, head: 10 });
+    t.expire(10);
+    await t.handoff.run();
+    expect(t.controls().map((frame) => [frame.event, frame.data])).toEqual([
+      ['gap', expect.objectContaining({ reason: 'history_expired', fromSeq: 4, toSeq: 10 })],
+      ['live', { sessionId: SESSION, headSeq: 10 }],
+    ]);
+    expect(t.seqs()).toEqual([]);
+  });
+
+  it('applies the cap before reading: past it, nothing is read and no expiry is seen', async () => {
+    const t = setup({ cursor: 3, head: 10, gap: 5 });
+    t.expire(6);
+    const result = await t.handoff.run();
+    expect(t.controls()[0]).toMatchObject({
+      data: { reason: 'replay_gap_exceeded', fromSeq: 4, toSeq: 10 },
+    });
+    expect(t.reads).toEqual([[10, 500]]);
+    expect(result.outcome).toBe('gap');
+  });
+
+  it('goes on after an expired range with the cap applying from there', async () => {
+    const t = setup({ cursor: 3, head: 10 });
+    t.expire(6);
+    const gate = t.holdReads();
+    const running = t.handoff.run();
+    await gate.started;
+    const fresh = t.append(290); // 11..300; only the hint of 300 arrives
+    t.handoff.offer([fresh[289]]);
+    gate.release();
+    await running;
+    const gaps = t.controls().filter((frame) => frame.event === 'gap');
+    expect(gaps.map((gap) => [gap.data.reason, gap.data.fromSeq, gap.data.toSeq])).toEqual([
+      ['history_expired', 4, 6],
+      ['replay_gap_exceeded', 11, 299],
+    ]);
+    expect(t.seqs()).toEqual([...range(7, 10), 300]);
   });
 });

@@ -1,27 +1,35 @@
-import { historyUrl, type ControlFrame, type GapFrame } from '../protocol';
+import { historyUrl, type GapReason } from '../protocol';
 import type { EncodedEvent } from './encoded-event';
 import type { SessionHead } from './history';
+import { readPages } from './read-pages';
+import { expiredThrough, isEndedAt, isPastReplayCap, type LogPage } from './stream-rules';
+import type { StreamControl } from './stream-sink';
 
-export type ResumeOutcome = 'replayed' | 'gap' | 'cursor_ahead';
+export type ResumeOutcome = 'replayed' | 'gap' | 'cursor_ahead' | 'history_expired';
 
 /** Where a handoff writes its frames, in the order the client must see them. */
 export interface HandoffSink {
   event(event: EncodedEvent): void;
-  control(frame: ControlFrame): void;
+  control(frame: StreamControl): void;
 }
 
-export interface ResumeHandoffOptions {
-  sessionId: string;
-  /** The client's cursor: every event with `seq > cursor` is owed to it. */
-  cursor: number;
-  maxReplayGap: number;
-  /** Events per history read. */
-  pageSize: number;
+/** A page of the session's log (see {@link LogPage}), read for one stream or shared by several. */
+export interface ReadPage extends LogPage {
+  readonly events: readonly EncodedEvent[];
+}
+
+/** The session as a handoff reads it. */
+export interface HandoffSource {
+  readonly sessionId: string;
   /** The freshest known head of the session (read when a decision needs it). */
-  head(): SessionHead;
-  /** Reads up to `limit` events after `afterSeq`, ascending and gap-free. */
-  read(afterSeq: number, limit: number): Promise<readonly EncodedEvent[]>;
-  sink: HandoffSink;
+  readonly head: SessionHead;
+  /** Events per history read. */
+  readonly pageSize: number;
+  /**
+   * Up to `pageSize` events with `seq > afterSeq`, ascending, as the log held them at some moment
+   * after the call, with the head known at the call (`headSeq`).
+   */
+  read(afterSeq: number): Promise<ReadPage>;
 }
 
 export interface ResumeResult {
@@ -30,30 +38,48 @@ export interface ResumeResult {
   replayed: number;
 }
 
+const OUTCOMES: Record<GapReason, ResumeOutcome> = {
+  cursor_ahead: 'cursor_ahead',
+  replay_gap_exceeded: 'gap',
+  history_expired: 'history_expired',
+};
+
 /**
- * The resume → live handoff of one stream, and its sequencer afterwards.
+ * The resume → live handoff of one stream, and its sequencer afterwards: the stream's resume state.
  *
  * The caller subscribes to the session's hints first and feeds every live event to {@link offer};
  * {@link run} then reads the backlog after the cursor, merges the live events buffered meanwhile,
  * reads any hole between the two, and goes live with one `live` frame (none when the session is
  * ENDED at head: the caller sends `end`). Guarantees to the sink: every event with `seq > cursor`
- * in seq order, each exactly once, except ranges announced by a `gap` frame (cursor past head, or
- * more than `maxReplayGap` events behind, in which case nothing of the range is read). The reads of
- * a resume do not depend on how far behind the cursor is once it is past the cap.
+ * in seq order, each exactly once, except ranges announced by a `gap` frame (cursor past head;
+ * more than `maxReplayGap` events behind, in which case nothing of the range is read; or events
+ * that retention removed from the log). The reads of a resume do not depend on how far behind the
+ * cursor is once it is past the cap.
  *
  * Once live, an offered event is delivered only when it is the next seq; anything else is dropped
- * and the caller reads the missing range (see {@link isBehind}).
+ * and the caller reads the missing range (see {@link catchUpFrom} and {@link takeShared}).
  */
-export class ResumeHandoff {
+export class ResumeHandoff<
+  Source extends HandoffSource = HandoffSource,
+  Sink extends HandoffSink = HandoffSink,
+> {
   private sent: number;
   private live = false;
   private aborted = false;
   private replayed = 0;
-  private readonly pending = new Map<number, EncodedEvent>();
+  private firstGap: GapReason | undefined;
+  /** Live events buffered while the backlog is read, by seq; dropped once live. */
+  private pending: Map<number, EncodedEvent> | undefined;
   private pendingByteCount = 0;
 
-  constructor(private readonly options: ResumeHandoffOptions) {
-    this.sent = options.cursor;
+  constructor(
+    protected readonly source: Source,
+    protected readonly sink: Sink,
+    /** The client's cursor: every event with `seq > cursor` is owed to it. */
+    readonly cursor: number,
+    readonly maxReplayGap: number,
+  ) {
+    this.sent = cursor;
   }
 
   /** Seq of the last event delivered or skipped by a gap. */
@@ -75,14 +101,16 @@ export class ResumeHandoff {
     return this.live && !this.aborted && this.sent < headSeq;
   }
 
-  /** Live events (ascending), from a hint or a shared read. Duplicates and `seq ≤ sent` are dropped. */
+  /** Live events (ascending), from a hint. Duplicates and `seq ≤ sent` are dropped. */
   offer(events: readonly EncodedEvent[]): void {
     if (this.aborted) return;
     for (const event of events) {
       if (event.seq <= this.sent) continue;
       if (this.live) {
         if (event.seq === this.sent + 1) this.deliver(event);
-      } else if (!this.pending.has(event.seq)) {
+      } else {
+        this.pending ??= new Map();
+        if (this.pending.has(event.seq)) continue;
         this.pending.set(event.seq, event);
         this.pendingByteCount += event.frame.length;
       }
@@ -91,103 +119,144 @@ export class ResumeHandoff {
 
   /** Resumes from the cursor; resolves once the stream is live (or aborted). */
   async run(): Promise<ResumeResult> {
-    const { cursor, maxReplayGap } = this.options;
-    const head = this.options.head();
-    let outcome: ResumeOutcome = 'replayed';
-    if (cursor > head.headSeq) {
-      this.skipTo(head.headSeq, 'cursor_ahead');
-      outcome = 'cursor_ahead';
-    } else if (head.headSeq - cursor > maxReplayGap) {
-      this.skipTo(head.headSeq, 'replay_gap_exceeded');
-      outcome = 'gap';
-    }
-    await this.readUntil(head.headSeq);
+    const { headSeq } = this.source.head;
+    if (this.cursor > headSeq) this.skipTo(headSeq, 'cursor_ahead');
+    else this.skipPastCap(headSeq);
+    // At least one read, even after a gap: events committed between the lookup and the subscription.
+    await this.readUntil(headSeq);
     for (;;) {
-      if (this.aborted) return { outcome, replayed: this.replayed };
+      if (this.aborted) return this.result();
       this.drainPending();
       const lowest = this.lowestPending();
       if (lowest === undefined) break;
       // Buffered live events start above what the log gave: read the hole (within the cap).
-      if (lowest - 1 - this.sent > maxReplayGap) this.skipTo(lowest - 1, 'replay_gap_exceeded');
-      else await this.readUntil(lowest - 1);
+      if (!this.skipPastCap(lowest - 1)) await this.readUntil(lowest - 1);
     }
     this.live = true;
-    const now = this.options.head();
-    if (!(now.state === 'ENDED' && this.sent >= now.headSeq)) {
-      this.options.sink.control({
+    this.pending = undefined;
+    if (!isEndedAt(this.source.head, this.sent)) {
+      this.emitControl({
         event: 'live',
-        data: { sessionId: this.options.sessionId, headSeq: this.sent },
+        data: { sessionId: this.source.sessionId, headSeq: this.sent },
       });
     }
-    return { outcome, replayed: this.replayed };
+    return this.result();
   }
 
-  /** Skips everything up to `toSeq` with one `gap` frame (a catch-up past the cap). */
-  skipTo(toSeq: number, reason: GapFrame['reason'] = 'replay_gap_exceeded'): void {
-    const head = this.options.head();
+  /**
+   * The start of a live catch-up to `headSeq` whose reads the session's streams share: applies the
+   * replay cap (past it, one gap and nothing to read) and returns the seq this stream needs the
+   * log read after, or undefined when it needs no read.
+   */
+  catchUpFrom(headSeq: number): number | undefined {
+    if (!this.isBehind(headSeq) || this.skipPastCap(headSeq)) return undefined;
+    return this.sent;
+  }
+
+  /** A page of a shared read: delivered as the stream's own once live, buffered before. */
+  takeShared(page: ReadPage): void {
+    if (this.aborted) return;
+    if (this.live) this.take(page);
+    else this.offer(page.events);
+  }
+
+  /** Stops delivering (the stream closed); a pending {@link run} resolves after its current read. */
+  abort(): void {
+    this.aborted = true;
+    this.pending = undefined;
+    this.pendingByteCount = 0;
+  }
+
+  /** Writes a stored event to the sink (a subclass may observe it). */
+  protected emitEvent(event: EncodedEvent): void {
+    this.sink.event(event);
+  }
+
+  /** Writes a control frame to the sink (a subclass may observe it). */
+  protected emitControl(frame: StreamControl): void {
+    this.sink.control(frame);
+  }
+
+  /** The replay cap (see {@link isPastReplayCap}): past it, skips to `targetSeq` with one gap. */
+  private skipPastCap(targetSeq: number): boolean {
+    if (!isPastReplayCap(this.sent, targetSeq, this.maxReplayGap)) return false;
+    this.skipTo(targetSeq, 'replay_gap_exceeded');
+    return true;
+  }
+
+  /** Skips everything up to `toSeq` with one `gap` frame. */
+  private skipTo(toSeq: number, reason: GapReason): void {
+    const { head, sessionId } = this.source;
     const after = reason === 'cursor_ahead' ? 0 : this.sent;
-    this.options.sink.control({
+    if (!this.live) this.firstGap ??= reason;
+    this.emitControl({
       event: 'gap',
       data: {
-        sessionId: this.options.sessionId,
+        sessionId,
         reason,
         fromSeq: after + 1,
         toSeq,
         headSeq: Math.max(head.headSeq, toSeq),
         state: head.state,
         activity: head.activity,
-        historyUrl: historyUrl(this.options.sessionId, after),
+        historyUrl: historyUrl(sessionId, after),
       },
     });
     this.sent = toSeq;
     this.drainPending();
   }
 
-  /** Stops delivering (the stream closed); a pending {@link run} resolves after its current read. */
-  abort(): void {
-    this.aborted = true;
-    this.pending.clear();
-    this.pendingByteCount = 0;
+  private readUntil(targetSeq: number): Promise<void> {
+    return readPages(
+      this.sent,
+      targetSeq,
+      this.source.pageSize,
+      (afterSeq) => this.source.read(afterSeq),
+      (page) => (this.aborted ? undefined : this.take(page)),
+    );
   }
 
-  private async readUntil(target: number): Promise<void> {
-    const { pageSize } = this.options;
-    while (!this.aborted) {
-      const from = this.sent;
-      const page = await this.options.read(from, pageSize);
-      if (this.aborted) return;
-      for (const event of page) if (event.seq === this.sent + 1) this.deliver(event);
-      this.drainPending();
-      if (page.length < pageSize || this.sent >= target) return;
-      if (this.sent === from) {
-        throw new Error(`history after seq ${from} does not start at ${from + 1}`);
-      }
-    }
+  /** Delivers what a page holds for this stream, after a `history_expired` gap if retention removed some. */
+  private take(page: ReadPage): number {
+    const expired = expiredThrough(this.sent, page);
+    if (expired !== undefined) this.skipTo(expired, 'history_expired');
+    for (const event of page.events) if (event.seq === this.sent + 1) this.deliver(event);
+    this.drainPending();
+    return this.sent;
   }
 
   private deliver(event: EncodedEvent): void {
     this.sent = event.seq;
     if (!this.live) this.replayed++;
-    this.options.sink.event(event);
+    this.emitEvent(event);
   }
 
   private drainPending(): void {
-    if (this.pending.size === 0) return;
-    for (let next = this.pending.get(this.sent + 1); next; next = this.pending.get(this.sent + 1)) {
-      this.forget(next);
+    const pending = this.pending;
+    if (!pending || pending.size === 0) return;
+    for (let next = pending.get(this.sent + 1); next; next = pending.get(this.sent + 1)) {
+      this.forget(pending, next);
       this.deliver(next);
     }
-    for (const event of this.pending.values()) if (event.seq <= this.sent) this.forget(event);
+    for (const event of pending.values()) if (event.seq <= this.sent) this.forget(pending, event);
   }
 
-  private forget(event: EncodedEvent): void {
-    this.pending.delete(event.seq);
+  private forget(pending: Map<number, EncodedEvent>, event: EncodedEvent): void {
+    pending.delete(event.seq);
     this.pendingByteCount -= event.frame.length;
   }
 
   private lowestPending(): number | undefined {
     let lowest: number | undefined;
-    for (const seq of this.pending.keys()) if (lowest === undefined || seq < lowest) lowest = seq;
+    for (const seq of this.pending?.keys() ?? [])
+      if (lowest === undefined || seq < lowest) lowest = seq;
     return lowest;
+  }
+
+  private result(): ResumeResult {
+    return {
+      outcome: this.firstGap ? OUTCOMES[this.firstGap] : 'replayed',
+      replayed: this.replayed,
+    };
   }
 }

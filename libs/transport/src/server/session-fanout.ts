@@ -1,8 +1,10 @@
-import { encodeControlFrame, shouldSync, type SessionState } from '../protocol';
+import { shouldSync, type SessionState } from '../protocol';
 import { sessionChannel, type Broker, type SessionHint, type Unsubscribe } from './broker';
 import { encodeEvent, type EncodedEvent } from './encoded-event';
 import type { HistoryReader, SessionHead } from './history';
-import type { ResumeHandoff } from './resume-handoff';
+import { KnownHead } from './known-head';
+import { readPages } from './read-pages';
+import type { HandoffSource, ReadPage } from './resume-handoff';
 import type { StreamMetrics } from './stream-metrics';
 import { TailCache } from './tail-cache';
 
@@ -16,133 +18,134 @@ export interface FanoutDeps {
   history: HistoryReader;
   metrics: StreamMetrics;
   log: HubLog;
-  maxReplayGap: number;
+  /** Events per history read. */
   pageSize: number;
   /** Byte bound of the session's tail cache (its count bound is `pageSize`). */
   tailCacheBytes: number;
 }
 
-/** A local stream of a session, as the fan-out sees it. */
+/**
+ * A local stream of a session, as the fan-out sees it: the fan-out offers it events and pages and
+ * tells it when the head moved; the stream applies its own rules (resume state, cap, end).
+ */
 export interface FanoutMember {
-  readonly handoff: ResumeHandoff;
-  /** Sends a frame (heartbeats). */
-  send(frame: Buffer): void;
-  /** Called after events or a newer head reached the session: sends `end` when it is due. */
+  /** Live events from a hint, ascending. */
+  offer(events: readonly EncodedEvent[]): void;
+  /** A page of a catch-up read shared by the session's streams. */
+  takeShared(page: ReadPage): void;
+  /** The seq the stream needs the log read after to reach `headSeq`, or undefined (see ResumeHandoff). */
+  catchUpFrom(headSeq: number): number | undefined;
+  isBehind(headSeq: number): boolean;
+  /** The head moved without events reaching the stream (a sync round, a resume's end). */
   settle(): void;
+  heartbeat(head: SessionHead): void;
+}
+
+interface LogRead {
+  /** Head known when the query was issued: the page holds the log at least up to it. */
+  headSeq: number;
+  events: Promise<readonly EncodedEvent[]>;
 }
 
 /**
  * All local streams of one session: one broker subscription, one known head, and at most one
  * history read in flight for live streams that fell behind (a missed hint or a sync round), shared
- * by all of them. Each event received or read here is encoded once for every stream.
+ * by all of them. Each event received or read here is encoded once for every stream. The member
+ * set is private: streams join and leave through {@link add} and {@link remove}.
  *
  * Reads are shared too: {@link read} serves from a {@link TailCache} of the session's recent events
  * (fed by every hint and read seen here) when it can answer exactly as the log would up to the
- * known head, and identical reads in flight share one query.
+ * known head, and identical reads in flight share one query, provided it was issued once the
+ * caller's head was known (so a page never predates the head it is judged against).
  */
-export class SessionFanout {
-  readonly members = new Set<FanoutMember>();
-  /** Resolves once the session's channel is subscribed upstream. */
-  readonly ready: Promise<void>;
-  private readonly subscription: Promise<Unsubscribe>;
-  private current: SessionHead;
-  /** Seq at which `current.state` was observed (state only moves forward with seq). */
-  private stateSeq: number;
+export class SessionFanout implements HandoffSource {
+  readonly head: KnownHead;
+  /** One member held as itself, several in a Set (most sessions have one stream per node). */
+  private members: FanoutMember | Set<FanoutMember> | undefined;
+  /** While subscribing (or after subscribing failed); then `unsubscribe` takes its place. */
+  private subscription: Promise<Unsubscribe> | undefined;
+  private unsubscribe: Unsubscribe | undefined;
   private stateLastRound: SessionState;
   private reading: Promise<void> | undefined;
   private readAgain = false;
   private repairingMiss = false;
-  private subscribed = false;
-  private readonly cache: TailCache;
-  private readonly reads = new Map<string, Promise<readonly EncodedEvent[]>>();
+  /** Made with the first events seen. */
+  private cache: TailCache | undefined;
+  private reads: Map<number, LogRead> | undefined;
 
   constructor(
     readonly sessionId: string,
     head: SessionHead,
     private readonly deps: FanoutDeps,
   ) {
-    this.current = { ...head };
-    this.stateSeq = head.headSeq;
+    this.head = new KnownHead(head);
     this.stateLastRound = head.state;
-    this.subscription = deps.broker.subscribe(sessionChannel(sessionId), (payload) =>
-      this.onHint(payload),
+    // A bound method, not an arrow: no closure context or feedback kept per session.
+    const subscription = deps.broker.subscribe(sessionChannel(sessionId), this.onHint.bind(this));
+    this.subscription = subscription;
+    subscription.then(
+      (unsubscribe) => {
+        this.unsubscribe = unsubscribe;
+        this.subscription = undefined;
+      },
+      () => undefined, // reported by whoever awaits it (a resume, or release)
     );
-    this.ready = this.subscription.then(() => {
-      this.subscribed = true;
-    });
-    this.cache = new TailCache({ maxEvents: deps.pageSize, maxBytes: deps.tailCacheBytes });
+  }
+
+  get pageSize(): number {
+    return this.deps.pageSize;
   }
 
   /** True once the session's channel is subscribed: from then on the head learns from hints. */
   get isReady(): boolean {
-    return this.subscribed;
+    return this.unsubscribe !== undefined;
   }
 
-  get head(): SessionHead {
-    return this.current;
+  /** Resolves once the channel is subscribed upstream (rejects when subscribing failed). */
+  whenSubscribed(): Promise<unknown> {
+    return this.subscription ?? Promise.resolve();
   }
 
-  /** True when the session is ENDED and `seq` is its head: the stream owes nothing more. */
-  isEndedAt(seq: number): boolean {
-    return this.current.state === 'ENDED' && seq >= this.current.headSeq;
+  get size(): number {
+    const { members } = this;
+    if (members === undefined) return 0;
+    return members instanceof Set ? members.size : 1;
   }
 
-  /** Merges a head read elsewhere (a lookup or a sync round); never moves backwards. */
-  noteHead(head: SessionHead): void {
-    if (head.headSeq >= this.current.headSeq) this.current.activity = head.activity;
-    if (head.headSeq > this.current.headSeq) this.current.headSeq = head.headSeq;
-    if (head.headSeq >= this.stateSeq) {
-      this.current.state = head.state;
-      this.stateSeq = head.headSeq;
+  add(member: FanoutMember): void {
+    const { members } = this;
+    if (members === undefined) this.members = member;
+    else if (members instanceof Set) members.add(member);
+    else if (members !== member) this.members = new Set([members, member]);
+  }
+
+  /** Returns true when the last member left. */
+  remove(member: FanoutMember): boolean {
+    const { members } = this;
+    if (members === member) {
+      this.members = undefined;
+      return true;
     }
+    if (!(members instanceof Set) || !members.delete(member)) return false;
+    if (members.size === 1) this.members = members.values().next().value;
+    return false;
   }
 
-  /** Learns head and state from events passing through (hints, reads). */
-  noteEvents(events: readonly EncodedEvent[]): void {
-    for (const event of events) {
-      if (event.seq > this.current.headSeq) this.current.headSeq = event.seq;
-      if (event.toState && event.seq > this.stateSeq) {
-        this.current.state = event.toState;
-        this.stateSeq = event.seq;
-      }
+  read(afterSeq: number): Promise<ReadPage> {
+    const { pageSize } = this.deps;
+    const headSeq = this.head.headSeq;
+    const cached = this.cache?.slice(afterSeq, pageSize);
+    if (cached && (cached.length === pageSize || (this.cache?.to ?? 0) >= headSeq)) {
+      return Promise.resolve({ afterSeq, headSeq, events: cached });
     }
+    return this.readLog(afterSeq, headSeq).then((events) => ({ afterSeq, headSeq, events }));
   }
 
-  /**
-   * Up to `limit` events with `seq > afterSeq`, ascending and gap-free, as `getEventsAfter` would
-   * return them. Served from the tail cache when it holds `afterSeq + 1` onwards and either `limit`
-   * events or everything up to the known head (so a short page still means "nothing more up to the
-   * head", as from the log); otherwise read from the log, one query per distinct `(afterSeq, limit)`
-   * in flight, and the page feeds the cache and the known head.
-   */
-  read(afterSeq: number, limit: number): Promise<readonly EncodedEvent[]> {
-    const cached = this.cache.slice(afterSeq, limit);
-    if (cached && (cached.length === limit || (this.cache.to ?? 0) >= this.current.headSeq)) {
-      return Promise.resolve(cached);
-    }
-    const key = `${afterSeq}:${limit}`;
-    let pending = this.reads.get(key);
-    if (!pending) {
-      pending = this.deps.history
-        .getEventsAfter(this.sessionId, afterSeq, limit)
-        .then((page) => {
-          const events = page.map(encodeEvent);
-          this.noteEvents(events);
-          this.cache.addRead(events);
-          return events;
-        })
-        .finally(() => this.reads.delete(key));
-      this.reads.set(key, pending);
-    }
-    return pending;
-  }
-
-  /** One frame for all members, encoded once. */
-  heartbeatFrame(): Buffer {
-    const { headSeq, state, activity } = this.current;
-    return Buffer.from(
-      encodeControlFrame({ event: 'heartbeat', data: { headSeq, state, activity } }),
-    );
+  /** One heartbeat to every member, with one snapshot of the head. */
+  heartbeat(): void {
+    if (this.members === undefined) return;
+    const head = this.head.snapshot();
+    for (const member of this.each()) member.heartbeat(head);
   }
 
   /**
@@ -162,20 +165,20 @@ export class SessionFanout {
    * `end` hint was lost. Sessions resting in one state cost no read beyond the batched query.
    */
   applySync(head: SessionHead): boolean {
-    this.noteHead(head);
+    this.head.merge(head);
     const due = shouldSync(head.state) || head.state !== this.stateLastRound;
     this.stateLastRound = head.state;
     const behind = due && this.hasLiveMemberBehind();
     if (behind) this.requestCatchUp(false);
-    for (const member of this.members) member.settle();
+    for (const member of this.each()) member.settle();
     return behind;
   }
 
   /** Unsubscribes (call once the last member left). */
   async release(): Promise<void> {
-    let unsubscribe: Unsubscribe;
+    let unsubscribe = this.unsubscribe;
     try {
-      unsubscribe = await this.subscription;
+      unsubscribe ??= await this.subscription!;
     } catch (error) {
       this.deps.log.warn(
         { err: error, sessionId: this.sessionId },
@@ -184,6 +187,29 @@ export class SessionFanout {
       return;
     }
     await unsubscribe();
+  }
+
+  private readLog(afterSeq: number, headSeq: number): Promise<readonly EncodedEvent[]> {
+    const reads = (this.reads ??= new Map());
+    const inFlight = reads.get(afterSeq);
+    if (inFlight && inFlight.headSeq >= headSeq) return inFlight.events;
+    const read: LogRead = {
+      headSeq,
+      events: this.deps.history
+        .getEventsAfter(this.sessionId, afterSeq, this.deps.pageSize)
+        .then((page) => {
+          const events = page.map(encodeEvent);
+          this.head.learn(events);
+          if (events.length > 0) this.tail().addRead(events);
+          return events;
+        })
+        .finally(() => {
+          if (reads.get(afterSeq) === read) reads.delete(afterSeq);
+          if (reads.size === 0 && this.reads === reads) this.reads = undefined;
+        }),
+    };
+    reads.set(afterSeq, read);
+    return read.events;
   }
 
   private onHint(payload: string): void {
@@ -199,9 +225,10 @@ export class SessionFanout {
       return;
     }
     const events = Array.isArray(hint.events) ? hint.events.map(encodeEvent) : [];
-    if (hint.headSeq > this.current.headSeq) this.current.headSeq = hint.headSeq;
-    this.cache.addHinted(events);
-    this.deliver(events);
+    this.head.reach(hint.headSeq);
+    if (events.length > 0) this.tail().addHinted(events);
+    this.head.learn(events);
+    for (const member of this.each()) member.offer(events);
     if (this.hasLiveMemberBehind()) {
       const missed = events.length > 0 && !this.reading;
       if (missed) this.deps.metrics.hintMissed();
@@ -209,17 +236,24 @@ export class SessionFanout {
     }
   }
 
-  private deliver(events: readonly EncodedEvent[]): void {
-    this.noteEvents(events);
-    for (const member of this.members) {
-      member.handoff.offer(events);
-      member.settle();
-    }
+  private tail(): TailCache {
+    this.cache ??= new TailCache({
+      maxEvents: this.deps.pageSize,
+      maxBytes: this.deps.tailCacheBytes,
+    });
+    return this.cache;
+  }
+
+  /** The members; one leaving (or joining) meanwhile is safe. */
+  private *each(): Generator<FanoutMember> {
+    const { members } = this;
+    if (members instanceof Set) yield* members;
+    else if (members !== undefined) yield members;
   }
 
   private hasLiveMemberBehind(): boolean {
-    for (const member of this.members) {
-      if (member.handoff.isBehind(this.current.headSeq)) return true;
+    for (const member of this.each()) {
+      if (member.isBehind(this.head.headSeq)) return true;
     }
     return false;
   }
@@ -243,33 +277,36 @@ export class SessionFanout {
       });
   }
 
-  /** Brings every live member to the head with shared reads; past the cap a member gets a gap. */
+  /** Brings every live member to the head with shared reads; each member applies its own cap. */
   private async catchUp(): Promise<void> {
-    const { maxReplayGap, pageSize } = this.deps;
     do {
       this.readAgain = false;
-      const target = this.current.headSeq;
+      const target = this.head.headSeq;
       let from = Number.POSITIVE_INFINITY;
-      for (const member of this.members) {
-        const { handoff } = member;
-        if (!handoff.isBehind(target)) continue;
-        if (target - handoff.sentSeq > maxReplayGap) {
-          handoff.skipTo(target);
-          member.settle();
-        } else {
-          from = Math.min(from, handoff.sentSeq);
-        }
+      for (const member of this.each()) {
+        const after = member.catchUpFrom(target);
+        if (after !== undefined && after < from) from = after;
       }
-      while (from < target && this.members.size > 0) {
-        const page = await this.read(from, pageSize);
-        this.deliver(page);
-        if (page.length < pageSize) break;
-        from = page[page.length - 1].seq;
+      if (from < target) {
+        await readPages(
+          from,
+          target,
+          this.deps.pageSize,
+          (afterSeq) => this.read(afterSeq),
+          (page) => this.share(page),
+        );
       }
-    } while (this.readAgain && this.members.size > 0);
+    } while (this.readAgain && this.members !== undefined);
     if (this.repairingMiss) {
       this.repairingMiss = false;
       this.deps.metrics.hintRepaired();
     }
+  }
+
+  /** Offers a shared page to every member; returns the seq to read after next. */
+  private share(page: ReadPage): number | undefined {
+    for (const member of this.each()) member.takeShared(page);
+    if (this.members === undefined) return undefined;
+    return page.events.at(-1)?.seq ?? page.afterSeq;
   }
 }

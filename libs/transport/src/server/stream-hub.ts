@@ -1,13 +1,11 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { encodeRetry } from '../protocol';
 import type { Broker } from './broker';
+import { Follower, type FollowerHost } from './follower';
 import { HeadLoader } from './head-loader';
 import type { HistoryReader, SessionHead } from './history';
-import { HubStream } from './hub-stream';
-import { SessionFanout, type HubLog } from './session-fanout';
-import { DEFAULT_TAIL_CACHE_BYTES } from './tail-cache';
-import { FlushScheduler, SSE_HEADERS } from './sse-connection';
+import { SessionFanout, type FanoutDeps, type HubLog } from './session-fanout';
 import { NOOP_STREAM_METRICS, type StreamMetrics } from './stream-metrics';
+import type { FollowRequest, Following, StopReason, StreamSink } from './stream-sink';
+import { DEFAULT_TAIL_CACHE_BYTES } from './tail-cache';
 
 export interface StreamHubOptions {
   broker: Broker;
@@ -18,22 +16,17 @@ export interface StreamHubOptions {
   syncIntervalMs: number;
   /** HEARTBEAT_MS. */
   heartbeatMs: number;
-  /** STREAM_MAX_BUFFER_BYTES: a stream with more unsent bytes is closed. */
+  /**
+   * STREAM_MAX_BUFFER_BYTES: a follower buffering more bytes of live events while it resumes is
+   * stopped (`overflow`). Front ends bound their own unsent bytes with the same figure.
+   */
   maxBufferBytes: number;
   metrics?: StreamMetrics;
   log?: HubLog;
   /** Events per history read (default 500, at most `maxReplayGap`). */
   pageSize?: number;
-  /** The `retry:` sent when a stream opens (default 1000 ms). */
-  retryMs?: number;
   /** Byte bound of each session's tail cache of recent events (default 256 KiB). */
   tailCacheBytes?: number;
-}
-
-export interface ServeParams {
-  sessionId: string;
-  cursor: number;
-  head: SessionHead;
 }
 
 const consoleLog: HubLog = {
@@ -42,20 +35,22 @@ const consoleLog: HubLog = {
 };
 
 /**
- * The SSE stream engine of one API process (PROTOCOL §4). For each stream: headers and `retry:` at
- * once, the resume → live handoff, then live events. Per session, one broker subscription and one
- * shared catch-up read at a time; per process, one heartbeat timer and one batched `getHeads` per
- * sync round. Delivery guarantee: every event after the cursor, in seq order, once per
- * connection, except ranges announced by `gap`; lost hints are repaired from the log.
+ * The stream engine of one API process (PROTOCOL §4), for any front end: {@link follow} delivers a
+ * session's stream to a {@link StreamSink} — the resume → live handoff, then live events,
+ * heartbeats and `end` — and the front end writes whatever bytes it speaks (SSE frames, AI SDK
+ * chunks). Per session, one broker subscription and one shared catch-up read at a time; per
+ * process, one heartbeat timer and one batched `getHeads` per sync round. Delivery guarantee: every
+ * event after the cursor, in seq order, once per follower, except ranges announced by `gap`; lost
+ * hints are repaired from the log.
  */
 export class StreamHub {
   private readonly fanouts = new Map<string, SessionFanout>();
-  private readonly streams = new Set<HubStream>();
+  private readonly followers = new Set<Follower>();
   private readonly releases = new Set<Promise<void>>();
-  private readonly scheduler = new FlushScheduler();
   private readonly metrics: StreamMetrics;
   private readonly log: HubLog;
-  private readonly pageSize: number;
+  private readonly deps: FanoutDeps;
+  private readonly host: FollowerHost;
   private readonly heads: HeadLoader;
   private readonly heartbeatTimer: NodeJS.Timeout;
   private readonly syncTimer: NodeJS.Timeout;
@@ -75,8 +70,23 @@ export class StreamHub {
     }
     this.metrics = options.metrics ?? NOOP_STREAM_METRICS;
     this.log = options.log ?? consoleLog;
-    // A read never returns more than the cap allows a resume or catch-up to deliver.
-    this.pageSize = Math.min(options.pageSize ?? 500, options.maxReplayGap);
+    this.deps = {
+      broker: options.broker,
+      history: options.history,
+      metrics: this.metrics,
+      log: this.log,
+      // A read never returns more than the cap allows a resume or catch-up to deliver.
+      pageSize: Math.min(options.pageSize ?? 500, options.maxReplayGap),
+      tailCacheBytes: options.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES,
+    };
+    this.host = {
+      metrics: this.metrics,
+      maxBufferBytes: options.maxBufferBytes,
+      leave: (follower) => this.leave(follower),
+      forget: (follower) => {
+        if (this.followers.delete(follower)) this.metrics.streamClosed();
+      },
+    };
     this.heads = new HeadLoader(options.history);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), options.heartbeatMs).unref();
     this.syncTimer = setInterval(() => void this.syncNow(), options.syncIntervalMs).unref();
@@ -85,8 +95,14 @@ export class StreamHub {
     });
   }
 
+  /** Followers whose front end has not closed them yet. */
   get openStreams(): number {
-    return this.streams.size;
+    return this.followers.size;
+  }
+
+  /** False once the hub drains or closes: {@link follow} then stops a new follower at once. */
+  get isAccepting(): boolean {
+    return !this.draining && !this.closed;
   }
 
   /**
@@ -99,54 +115,31 @@ export class StreamHub {
    */
   resolveHead(sessionId: string, cursor: number): Promise<SessionHead | undefined> {
     const fanout = this.fanouts.get(sessionId);
-    if (fanout?.isReady && cursor <= fanout.head.headSeq)
-      return Promise.resolve({ ...fanout.head });
+    if (fanout?.isReady && cursor <= fanout.head.headSeq) {
+      return Promise.resolve(fanout.head.snapshot());
+    }
     return this.heads.load(sessionId);
   }
 
   /**
-   * Serves one SSE request on a raw Node response. The caller has already looked the session up
-   * (404, see {@link resolveHead}) and authenticated. `head` is the session's head at lookup. Resolves when the stream closes.
+   * Follows one session for one client: everything after `request.cursor` to `sink`, in order (see
+   * {@link StreamSink}), until the session ends at head, the engine stops the follower, or the
+   * front end closes it. The caller has authenticated and looked the session up (404, see
+   * {@link resolveHead}); a front end answers a cursor at the head of an ENDED session itself (see
+   * `isEndedAt`: 204 for SSE). While the hub drains or after it closed, the follower is stopped at
+   * once (`stopped` on the next microtask).
    */
-  async serve(req: IncomingMessage, res: ServerResponse, params: ServeParams): Promise<void> {
-    const { sessionId, cursor, head } = params;
-    if (head.state === 'ENDED' && cursor === head.headSeq) {
-      res.writeHead(204, { 'Cache-Control': 'no-cache' });
-      res.end();
-      return;
-    }
-    req.socket?.setNoDelay(true);
-    res.writeHead(200, SSE_HEADERS);
-    if (this.draining || this.closed) {
-      res.end(encodeRetry(jitterMs()));
-      return;
-    }
-    res.write(encodeRetry(this.options.retryMs ?? 1000));
-    this.metrics.streamOpened();
+  follow(request: FollowRequest, sink: StreamSink): Following {
+    if (!this.isAccepting) return stoppedAtOnce(sink, this.closed ? 'shutdown' : 'drain');
+    const { sessionId, cursor, head } = request;
     const fanout = this.fanoutFor(sessionId, head);
-    const stream = new HubStream(fanout, res, cursor, {
-      metrics: this.metrics,
-      scheduler: this.scheduler,
-      maxReplayGap: this.options.maxReplayGap,
-      maxBufferBytes: this.options.maxBufferBytes,
-      pageSize: this.pageSize,
-    });
-    fanout.members.add(stream);
-    this.streams.add(stream);
-    const closed = stream.connection.closed.then(() => this.detach(stream));
-    try {
-      await fanout.ready;
-      if (stream.connection.isOpen) {
-        const result = await stream.handoff.run();
-        this.metrics.resume(result.outcome);
-        this.metrics.replayedEvents(result.replayed);
-        fanout.afterResume(stream);
-      }
-    } catch (error) {
-      this.log.error({ err: error, sessionId, cursor }, 'stream resume failed; closing the stream');
-      stream.connection.destroy();
-    }
-    await closed;
+    const maxReplayGap = request.maxReplayGap ?? this.options.maxReplayGap;
+    const follower = new Follower(this.host, fanout, sink, cursor, maxReplayGap);
+    fanout.add(follower);
+    this.followers.add(follower);
+    this.metrics.streamOpened();
+    void this.resume(follower);
+    return follower;
   }
 
   /**
@@ -169,64 +162,68 @@ export class StreamHub {
   }
 
   /**
-   * SIGTERM: refuses nothing here (the API answers new streams 503), sends every open stream a
-   * `retry:` of random 0–1000 ms and closes them spread over `durationMs`; resolves when all closed.
-   * A stream that cannot take its last bytes is destroyed shortly after `durationMs`.
+   * SIGTERM: stops the followers spread over `durationMs` (`stopped('drain')`: the front end sends
+   * its reconnect hint and closes) and resolves once every front end closed. A follower still open
+   * `durationMs` + 2 s later is stopped again with `shutdown` (close at once).
    */
   async drain(durationMs: number): Promise<void> {
     this.draining = true;
-    const streams = [...this.streams];
-    const timers = streams.map((stream, index) => {
-      stream.send(Buffer.from(encodeRetry(jitterMs())));
-      const delay = (durationMs * index) / streams.length;
-      return setTimeout(() => stream.connection.end(), delay);
-    });
+    const followers = [...this.followers];
+    const timers = followers.map((follower, index) =>
+      setTimeout(() => follower.stop('drain'), (durationMs * index) / followers.length),
+    );
     const deadline = setTimeout(() => {
-      for (const stream of streams) stream.connection.destroy();
+      for (const follower of followers) follower.stop('shutdown');
     }, durationMs + 2000);
-    await Promise.all(streams.map((stream) => stream.connection.closed));
+    await Promise.all(followers.map((follower) => follower.done));
     clearTimeout(deadline);
     for (const timer of timers) clearTimeout(timer);
   }
 
-  /** Stops timers, closes every stream and unsubscribes everything (tests, shutdown). */
+  /** Stops timers and every follower (`shutdown`), then unsubscribes everything (tests, shutdown). */
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.heartbeatTimer);
     clearInterval(this.syncTimer);
-    const streams = [...this.streams];
-    for (const stream of streams) stream.connection.destroy();
-    await Promise.all(streams.map((stream) => stream.connection.closed));
+    const followers = [...this.followers];
+    for (const follower of followers) follower.stop('shutdown');
+    await Promise.all(followers.map((follower) => follower.done));
     await Promise.allSettled([...this.releases, this.round]);
-    this.scheduler.cancel();
+  }
+
+  private async resume(follower: Follower): Promise<void> {
+    const { fanout } = follower;
+    try {
+      await fanout.whenSubscribed();
+      if (!follower.isOpen) return;
+      const result = await follower.run();
+      this.metrics.resume(result.outcome);
+      this.metrics.replayedEvents(result.replayed);
+      fanout.afterResume(follower);
+    } catch (error) {
+      const { sessionId } = fanout;
+      this.log.error(
+        { err: error, sessionId, cursor: follower.cursor },
+        'stream resume failed; closing the stream',
+      );
+      follower.stop('failed', error);
+    }
   }
 
   private fanoutFor(sessionId: string, head: SessionHead): SessionFanout {
     const existing = this.fanouts.get(sessionId);
     if (existing) {
-      existing.noteHead(head);
+      existing.head.merge(head);
       return existing;
     }
-    const fanout = new SessionFanout(sessionId, head, {
-      broker: this.options.broker,
-      history: this.options.history,
-      metrics: this.metrics,
-      log: this.log,
-      maxReplayGap: this.options.maxReplayGap,
-      pageSize: this.pageSize,
-      tailCacheBytes: this.options.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES,
-    });
+    const fanout = new SessionFanout(sessionId, head, this.deps);
     this.fanouts.set(sessionId, fanout);
     return fanout;
   }
 
-  private detach(stream: HubStream): void {
-    if (!this.streams.delete(stream)) return;
-    stream.handoff.abort();
-    this.metrics.streamClosed();
-    const { fanout } = stream;
-    fanout.members.delete(stream);
-    if (fanout.members.size > 0 || this.fanouts.get(fanout.sessionId) !== fanout) return;
+  private leave(follower: Follower): void {
+    const { fanout } = follower;
+    if (!fanout.remove(follower) || this.fanouts.get(fanout.sessionId) !== fanout) return;
     this.fanouts.delete(fanout.sessionId);
     const release = fanout
       .release()
@@ -260,14 +257,12 @@ export class StreamHub {
   }
 
   private heartbeat(): void {
-    for (const fanout of this.fanouts.values()) {
-      if (fanout.members.size === 0) continue;
-      const frame = fanout.heartbeatFrame();
-      for (const member of fanout.members) member.send(frame);
-    }
+    for (const fanout of this.fanouts.values()) fanout.heartbeat();
   }
 }
 
-function jitterMs(): number {
-  return Math.floor(Math.random() * 1001);
+/** A follower that never started: `stopped(reason)` on the next microtask, already closed. */
+function stoppedAtOnce(sink: StreamSink, reason: StopReason): Following {
+  queueMicrotask(() => sink.stopped(reason));
+  return { close: () => undefined, done: Promise.resolve() };
 }

@@ -1,3 +1,5 @@
+import type { ResumeOutcome } from './resume-handoff';
+
 /**
  * Counters and timings of the stream engine. The API implements it with prom-client; the engine
  * calls it synchronously on its hot paths, so implementations must not throw or block.
@@ -5,8 +7,11 @@
 export interface StreamMetrics {
   streamOpened(): void;
   streamClosed(): void;
-  /** One per resume, by how it started: events replayed, a gap over the cap, a cursor past head. */
-  resume(outcome: 'replayed' | 'gap' | 'cursor_ahead'): void;
+  /**
+   * One per resume, by its first gap: none (events replayed), over the cap, a cursor past head, or
+   * history removed by retention.
+   */
+  resume(outcome: ResumeOutcome): void;
   replayedEvents(count: number): void;
   /** Every `gap` frame sent (resume or catch-up). */
   gapSent(): void;

@@ -3,6 +3,7 @@ import { TailCache } from './tail-cache';
 
 const event = (seq: number, bytes = 10): EncodedEvent => ({
   seq,
+  stored: {} as EncodedEvent['stored'],
   createdAtMs: 0,
   frame: Buffer.alloc(bytes, seq % 256),
 });

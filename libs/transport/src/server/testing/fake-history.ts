@@ -3,6 +3,8 @@ import type { HistoryReader, SessionHead } from '../history';
 
 interface FakeSession {
   events: StoredEvent[];
+  /** Seqs up to this one were removed by retention. */
+  expiredThrough: number;
   state: SessionState;
   activity: Activity;
 }
@@ -19,7 +21,12 @@ export class FakeHistory implements HistoryReader {
 
   /** A new session at seq 1 (`session.state` → CREATED) or in the given state. */
   create(sessionId: string, state: SessionState = 'CREATED'): void {
-    this.sessions.set(sessionId, { events: [], state: 'CREATED', activity: 'idle' });
+    this.sessions.set(sessionId, {
+      events: [],
+      expiredThrough: 0,
+      state: 'CREATED',
+      activity: 'idle',
+    });
     this.append(sessionId, [stateEvent(sessionId, 1, null, 'CREATED')]);
     if (state !== 'CREATED') this.transition(sessionId, state);
   }
@@ -62,6 +69,11 @@ export class FakeHistory implements HistoryReader {
     return this.require(sessionId).events;
   }
 
+  /** Retention: reads no longer return the session's events up to `throughSeq` (§8). */
+  expire(sessionId: string, throughSeq: number): void {
+    this.require(sessionId).expiredThrough = throughSeq;
+  }
+
   /** Holds every read until the returned function is called. */
   holdReads(): () => void {
     let release!: () => void;
@@ -75,7 +87,9 @@ export class FakeHistory implements HistoryReader {
   async getEventsAfter(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
     this.eventReads.push({ sessionId, afterSeq, limit });
     await this.gate;
-    return this.require(sessionId).events.slice(afterSeq, afterSeq + limit);
+    const session = this.require(sessionId);
+    const from = Math.max(afterSeq, session.expiredThrough);
+    return session.events.slice(from, from + limit);
   }
 
   async getHeads(sessionIds: readonly string[]): Promise<Map<string, SessionHead>> {

@@ -2,9 +2,12 @@ import type { StoredEvent } from '../../protocol';
 import { publishEvents, type Broker } from '../broker';
 import { MemoryBroker } from '../memory-broker';
 import { StreamHub, type StreamHubOptions } from '../stream-hub';
+import { FlushScheduler } from '../stream-writer';
 import { FakeHistory } from './fake-history';
 import { RecordingMetrics } from './recording-metrics';
 import { SseClient, startHubServer, type HubServer } from './sse-test-kit';
+
+const DEFAULT_MAX_BUFFER_BYTES = 1 << 20;
 
 export interface LogEntry {
   level: 'warn' | 'error';
@@ -12,7 +15,10 @@ export interface LogEntry {
   obj: object;
 }
 
-/** A hub on a real HTTP server over a {@link FakeHistory} and a broker, with recorded metrics. */
+/**
+ * A hub served over SSE on a real HTTP server, over a {@link FakeHistory} and a broker, with
+ * recorded metrics.
+ */
 export class HubFixture {
   readonly history = new FakeHistory();
   readonly metrics = new RecordingMetrics();
@@ -31,7 +37,7 @@ export class HubFixture {
       maxReplayGap: 200,
       syncIntervalMs: 3_600_000,
       heartbeatMs: 3_600_000,
-      maxBufferBytes: 1 << 20,
+      maxBufferBytes: DEFAULT_MAX_BUFFER_BYTES,
       metrics: this.metrics,
       log: {
         warn: (obj, msg) => this.logs.push({ level: 'warn', msg, obj }),
@@ -51,8 +57,15 @@ export class HubFixture {
     { headsFromHub = false }: { headsFromHub?: boolean } = {},
   ): Promise<HubFixture> {
     const fixture = new HubFixture(broker, options);
-    fixture.server = await startHubServer(fixture.hub, (id, cursor) =>
-      headsFromHub ? fixture.hub.resolveHead(id, cursor) : fixture.history.head(id),
+    fixture.server = await startHubServer(
+      fixture.hub,
+      (id, cursor) =>
+        headsFromHub ? fixture.hub.resolveHead(id, cursor) : fixture.history.head(id),
+      {
+        scheduler: new FlushScheduler(),
+        metrics: fixture.metrics,
+        maxBufferBytes: options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES,
+      },
     );
     return fixture;
   }

@@ -1,3 +1,4 @@
+import type { ResumeOutcome } from '../resume-handoff';
 import type { StreamMetrics } from '../stream-metrics';
 
 /** Counts every metric call (tests). */
@@ -12,7 +13,7 @@ export class RecordingMetrics implements StreamMetrics {
   streamClosed(): void {
     this.count('streamClosed');
   }
-  resume(outcome: 'replayed' | 'gap' | 'cursor_ahead'): void {
+  resume(outcome: ResumeOutcome): void {
     this.resumes.push(outcome);
   }
   replayedEvents(count: number): void {

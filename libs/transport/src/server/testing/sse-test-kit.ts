@@ -1,7 +1,8 @@
 import { createServer, get, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { StreamHub } from '../stream-hub';
 import type { SessionHead } from '../history';
+import { serveSse, type SseStreamOptions } from '../sse-stream';
+import type { StreamHub } from '../stream-hub';
 
 export interface SseFrame {
   id?: string;
@@ -18,12 +19,13 @@ export interface HubServer {
 }
 
 /**
- * Serves `hub` with the head from `lookup` (as the API's stream controller does after its 404
+ * Serves `hub` over SSE with the head from `lookup` (as the API's stream route does after its 404
  * check): an unknown session (undefined) gets 404.
  */
 export async function startHubServer(
   hub: StreamHub,
   lookup: (sessionId: string, cursor: number) => SessionHead | Promise<SessionHead | undefined>,
+  sse: SseStreamOptions,
 ): Promise<HubServer> {
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -33,8 +35,8 @@ export async function startHubServer(
       typeof lastEventId === 'string' ? lastEventId : (url.searchParams.get('after') ?? 0),
     );
     void Promise.resolve(lookup(sessionId, cursor)).then((head) => {
-      if (head) return hub.serve(req, res, { sessionId, cursor, head });
-      res.writeHead(404).end();
+      if (head) serveSse(hub, res, { sessionId, cursor, head }, sse);
+      else res.writeHead(404).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

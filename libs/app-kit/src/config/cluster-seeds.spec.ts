@@ -1,4 +1,4 @@
-import { parseClusterSeeds } from './cluster-seeds';
+import { clusterSeeds, parseClusterSeeds } from './cluster-seeds';
 
 describe(parseClusterSeeds.name, () => {
   it('reads host:port seeds, IPv6 in brackets', () => {
@@ -33,5 +33,14 @@ describe(parseClusterSeeds.name, () => {
     'a b:1',
   ])('refuses %p, naming the bad entry', (value) => {
     expect(() => parseClusterSeeds(value)).toThrow(/host:port/);
+  });
+});
+
+describe(clusterSeeds.name, () => {
+  it('parses a value and refuses a bad one with the parser’s words', () => {
+    expect(clusterSeeds().parse('r0:7000')).toEqual([{ host: 'r0', port: 7000 }]);
+    expect(clusterSeeds().safeParse('r0').error?.issues[0].message).toBe(
+      'must be host:port,host:port,… (bad entry "r0")',
+    );
   });
 });

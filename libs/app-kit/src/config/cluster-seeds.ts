@@ -1,4 +1,9 @@
-/** A node of a Redis Cluster to connect to first; the others are discovered from it. */
+import { z } from 'zod';
+
+/**
+ * A node of a Redis Cluster to connect to first; the others are discovered from it. The same shape
+ * as the transport's `ClusterSeed` (the broker's input): the apps hand one to the other.
+ */
 export interface ClusterSeed {
   host: string;
   port: number;
@@ -27,6 +32,18 @@ export function parseClusterSeeds(value: string): ClusterSeed[] {
     throw new Error('all seeds must use the same scheme and credentials');
   }
   return seeds;
+}
+
+/** A `REDIS_CLUSTER_NODES` value, for the schemas given to `readEnv` (see {@link parseClusterSeeds}). */
+export function clusterSeeds() {
+  return z.string().transform((value, ctx) => {
+    try {
+      return parseClusterSeeds(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
 }
 
 function parseSeed(entry: string): ClusterSeed {

@@ -1,0 +1,79 @@
+import type { Logger } from '@nestjs/common';
+import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
+import type { ErrorCode } from '@sessionwire/transport/protocol';
+import { v7 as uuidv7 } from 'uuid';
+import { ApiProblem, problemBody, type ProblemExtensions } from './problem';
+import { isDatabaseUnavailable } from './unavailable';
+
+/** Seconds a client should wait when Postgres is unreachable. */
+export const RETRY_AFTER_SECONDS = '5';
+
+/** What a problem response says, before it is written. */
+export interface Rendered {
+  code: ErrorCode;
+  detail: string;
+  headers?: Record<string, string>;
+  errorId?: string;
+  extensions?: ProblemExtensions;
+}
+
+/** Where an error happened, for its log line. */
+export interface ErrorSite {
+  method?: string;
+  path?: string;
+}
+
+/**
+ * Renders an error thrown while handling a request (anything but Nest's own HttpException): a
+ * domain error or ApiProblem as itself (with its extension members, `oldestSeq`), an unreachable
+ * Postgres as 503 with `Retry-After`, and anything else as a generic 500 whose `errorId` the log
+ * line also carries.
+ */
+export function renderError(
+  exception: unknown,
+  site: ErrorSite,
+  logger: Pick<Logger, 'error'>,
+): Rendered {
+  if (exception instanceof ApiProblem) {
+    return {
+      code: exception.code,
+      detail: exception.message,
+      headers: exception.headers,
+      extensions: exception.options.extensions,
+    };
+  }
+  if (exception instanceof DomainError) return { code: exception.code, detail: exception.message };
+  if (isDatabaseUnavailable(exception)) {
+    logger.error({ err: exception, ...site }, 'database unavailable');
+    return {
+      code: 'unavailable',
+      detail: 'the service is temporarily unavailable; retry later',
+      headers: { 'Retry-After': RETRY_AFTER_SECONDS },
+    };
+  }
+  const errorId = uuidv7();
+  logger.error({ err: exception, errorId, ...site }, 'internal error');
+  return {
+    code: 'internal_error',
+    detail: 'an internal error occurred; quote the errorId when reporting it',
+    errorId,
+  };
+}
+
+/** The status, headers (in the order they are set) and body of a problem response. */
+export function problemResponse(rendered: Rendered): {
+  status: number;
+  headers: [string, string][];
+  body: string;
+} {
+  const body = problemBody(rendered.code, rendered.detail, rendered.errorId, rendered.extensions);
+  return {
+    status: body.status,
+    headers: [
+      ...Object.entries(rendered.headers ?? {}),
+      ['Content-Type', 'application/problem+json; charset=utf-8'],
+      ['Cache-Control', 'no-store'],
+    ],
+    body: JSON.stringify(body),
+  };
+}

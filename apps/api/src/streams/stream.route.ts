@@ -1,0 +1,198 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  FlushScheduler,
+  serveSse,
+  type SseRequest,
+  type SseStream,
+  type SseStreamOptions,
+} from '@sessionwire/transport/server';
+import { SessionNotFoundError } from '@sessionwire/transport/protocol/domain-errors';
+import cors from 'cors';
+import { PinoLogger } from 'nestjs-pino';
+import type { AccessRule } from '../auth/access.decorator';
+import { Authenticator } from '../auth/authenticator';
+import { corsHeaders, corsOptions } from '../common/cors.options';
+import { unsupportedBody } from '../common/json-body.middleware';
+import { rawHeader } from '../common/raw-headers';
+import { ZodPipe } from '../common/zod.pipe';
+import type { ApiConfig } from '../config/api-config';
+import { API_CONFIG } from '../config/config.tokens';
+import { ApiProblem, validationFailed } from '../errors/problem';
+import { problemResponse, renderError } from '../errors/problem-response';
+import { LifecycleService } from '../health/lifecycle.service';
+import { StreamMetricsService } from '../health/stream-metrics.service';
+import { requestId as requestIdOf } from '../logging/logger.options';
+import { logRequest } from '../logging/request-log';
+import { isClientGone, markExpected } from '../logging/request-outcome';
+import { sessionIdSchema } from '../sessions/sessions.schemas';
+import { streamCursor } from './stream-cursor';
+import { StreamHubService } from './stream-hub.service';
+import { streamPathId } from './stream-path';
+
+const STREAM_ACCESS: AccessRule = { access: 'read', queryToken: true };
+
+/**
+ * `GET /v1/sessions/:id/stream`, served beneath Express (see {@link serveBeneathExpress}) so that an
+ * open stream costs what the engine and Node's own HTTP objects cost and nothing more: no Express
+ * or Nest request objects, no pending promise, no per-request logger. It gives the answers the
+ * rest of the API gives: CORS headers, a request id, problem+json refusals in the protocol's
+ * order, and one request log line when the response is over.
+ */
+@Injectable()
+export class StreamRoute {
+  private readonly sse: SseStreamOptions;
+  private readonly cors: ReturnType<typeof cors> | undefined;
+  private readonly sessionId = new ZodPipe(sessionIdSchema, 'session id');
+  private readonly errors = new Logger('Errors');
+
+  constructor(
+    private readonly streams: StreamHubService,
+    private readonly lifecycle: LifecycleService,
+    private readonly auth: Authenticator,
+    private readonly pino: PinoLogger,
+    metrics: StreamMetricsService,
+    @Inject(API_CONFIG) config: ApiConfig,
+  ) {
+    const options = corsOptions(config);
+    this.cors = options && cors(options);
+    this.sse = {
+      scheduler: new FlushScheduler(),
+      metrics,
+      maxBufferBytes: config.streamMaxBufferBytes,
+      onClose: (stream) => this.finished(stream.response, stream.requestId ?? '', stream.startedAt),
+    };
+  }
+
+  /** Takes a GET or HEAD of the stream path and returns true; leaves anything else to Express. */
+  serve(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const target = splitUrl(req.url ?? '/');
+    const rawId = streamPathId(target.path);
+    if (rawId === undefined) return false;
+    void this.handle(req, res, rawId, target.query);
+    return true;
+  }
+
+  private async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rawId: string,
+    query: string,
+  ): Promise<void> {
+    const startedAt = Date.now();
+    const requestId = requestIdOf(rawHeader(req, 'x-request-id'));
+    // Sent with the stream's own headers in one writeHead: the response then keeps no header map.
+    const headers = { ...this.corsHeaders(req), 'X-Request-Id': requestId };
+    let stream: SseStream | undefined;
+    try {
+      const request = await this.admit(req, rawId, parseQuery(query));
+      stream = serveSse(
+        this.streams.engine,
+        res,
+        { ...request, headers, requestId, startedAt },
+        this.sse,
+      );
+    } catch (error) {
+      this.refuse(req, res, error, headers);
+    }
+    if (!stream) this.finished(res, requestId, startedAt);
+  }
+
+  /** Every check that may refuse a stream, in the protocol's order (docs/protocol.md §8.8). */
+  private async admit(
+    req: IncomingMessage,
+    rawId: string,
+    query: ParsedUrlQuery,
+  ): Promise<SseRequest> {
+    // Headers are read from rawHeaders: `req.headers` would stay built for the stream's whole life.
+    const body = unsupportedBody((name) => rawHeader(req, name));
+    if (body) throw body;
+    const id = decodeParam(rawId);
+    await this.auth.authenticate(
+      { authorization: rawHeader(req, 'authorization'), accessToken: query.access_token },
+      STREAM_ACCESS,
+      id,
+    );
+    const sessionId = this.sessionId.transform(id);
+    if (this.lifecycle.draining) {
+      throw new ApiProblem(
+        'unavailable',
+        'this node is draining; reconnect to another',
+        { 'Retry-After': '1' },
+        { expected: 'info' },
+      );
+    }
+    const cursor = streamCursor(rawHeader(req, 'last-event-id'), query.after);
+    const head = await this.streams.engine.resolveHead(sessionId, cursor);
+    if (!head) throw new SessionNotFoundError(sessionId);
+    return { sessionId, cursor, head };
+  }
+
+  private corsHeaders(req: IncomingMessage): Record<string, string> | undefined {
+    if (!this.cors) return undefined;
+    return corsHeaders(this.cors, {
+      method: req.method,
+      headers: { origin: rawHeader(req, 'origin') },
+    });
+  }
+
+  /** A problem+json answer, as the global filter renders it; never a second response. */
+  private refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    error: unknown,
+    headers: Record<string, string>,
+  ): void {
+    const site = { method: req.method, path: splitUrl(req.url ?? '/').path };
+    if (res.headersSent) {
+      if (isClientGone(error)) this.errors.log(site, 'the client went away');
+      else
+        this.errors.error(
+          { err: error, ...site },
+          'error after the response started; closing the connection',
+        );
+      res.destroy();
+      return;
+    }
+    if (error instanceof ApiProblem && error.options.expected) {
+      markExpected(res, error.options.expected, error.message);
+    }
+    const problem = problemResponse(renderError(error, site, this.errors));
+    res.statusCode = problem.status;
+    for (const [name, value] of [...Object.entries(headers), ...problem.headers]) {
+      res.setHeader(name, value);
+    }
+    res.end(problem.body);
+  }
+
+  /** The request's log line, once its response is over. */
+  private finished(res: ServerResponse, id: string, startedAt: number): void {
+    const { method, url, readableAborted } = res.req;
+    logRequest(this.pino.logger, { id, method, url }, res, startedAt, readableAborted);
+  }
+}
+
+function splitUrl(url: string): { path: string; query: string } {
+  if (!url.startsWith('/')) {
+    // absolute-form request target (through some proxies)
+    try {
+      const parsed = new URL(url);
+      return { path: parsed.pathname, query: parsed.search.slice(1) };
+    } catch {
+      return { path: url, query: '' };
+    }
+  }
+  const q = url.indexOf('?');
+  return q < 0 ? { path: url, query: '' } : { path: url.slice(0, q), query: url.slice(q + 1) };
+}
+
+/** The `:id` parameter, decoded as Express decodes it (400 when it cannot be). */
+function decodeParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw validationFailed(`Failed to decode param '${raw}'`);
+  }
+}
