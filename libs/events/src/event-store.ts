@@ -1,3 +1,4 @@
+// Every read and write of `events` here keeps the partitioned log's constraints: partitioned-log.ts.
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, desc, eq, getTableColumns, gt, gte, lt, sql } from 'drizzle-orm';
 import {
@@ -17,6 +18,7 @@ import {
   StaleLeaseError,
 } from './errors';
 import { findUserMessage } from './message-key-lookup';
+import { nextEventAt } from './partitioned-log';
 import { events, sessions, type EventRow, type SessionRow } from './schema';
 import { appendRowNeutral, isRowNeutral } from './row-neutral-append';
 import { SessionBounds } from './session-bounds';
@@ -392,8 +394,8 @@ export class EventStore {
       processedSeq: effects.processedSeq,
       turnId: effects.turnId,
       turnInputSeq: effects.turnInputSeq,
-      // never earlier than the previous event, whatever the clock does (see the events table)
-      lastEventAt: sql`greatest(clock_timestamp(), ${sessions.lastEventAt})` as unknown as Date,
+      // never earlier than the previous event, whatever the clock does (partitioned-log.ts, rule 1)
+      lastEventAt: nextEventAt() as unknown as Date,
       updatedAt: new Date(),
       ...extra,
     };

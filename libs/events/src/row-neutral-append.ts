@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { NewEvent, StoredEvent } from '@sessionwire/transport/protocol';
 import type { Database } from './database';
+import { nextEventAt } from './partitioned-log';
 import { events, sessions } from './schema';
 
 /** Event types that change nothing in the session row but its head (see `applyEvents`). */
@@ -29,8 +30,9 @@ interface InsertedRow {
  * the session row but its head. One statement, so one round trip: the UPDATE takes the row lock
  * and bumps the head, the INSERT in the same statement writes the events under it, and autocommit
  * ends both, so seqs stay gap-free and commit in order exactly as on the full path. `created_at`
- * is `last_event_at` moved to `greatest(clock_timestamp(), last_event_at)`, as on the full path. Returns
- * undefined when the session is unknown, ENDED or held under another epoch (nothing is written).
+ * is `last_event_at` moved on by {@link nextEventAt}, as on the full path (partitioned-log.ts,
+ * rule 1). Returns undefined when the session is unknown, ENDED or held under another epoch
+ * (nothing is written).
  */
 export async function appendRowNeutral(
   db: Database,
@@ -44,7 +46,7 @@ export async function appendRowNeutral(
   const result = await db.execute(sql`
     with s as (
       update ${sessions} set head_seq = head_seq + ${count}, updated_at = now(),
-        last_event_at = greatest(clock_timestamp(), last_event_at)
+        last_event_at = ${nextEventAt()}
       where id = ${sessionId} and state <> 'ENDED'
         and (${epoch}::int is null or lease_epoch = ${epoch}::int)
       returning head_seq, last_event_at
