@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitFor } from './process';
+import { redisCli } from './redis-cli';
 
 export interface ClusterNodeInfo {
   id: string;
@@ -57,7 +58,7 @@ export class LocalRedisCluster {
           cluster.launch(port, ports[count + i], options.nodeTimeoutMs ?? 1000),
         ),
       );
-      await runCli([
+      await redisCli([
         ...cluster.auth(),
         '--cluster',
         'create',
@@ -76,7 +77,7 @@ export class LocalRedisCluster {
 
   /** Runs one command on one node through redis-cli and returns its output. */
   cli(port: number, ...args: string[]): Promise<string> {
-    return runCli(['-p', String(port), ...this.auth(), ...args]);
+    return redisCli(['-p', String(port), ...this.auth(), ...args]);
   }
 
   private auth(): string[] {
@@ -284,19 +285,6 @@ export function parseClusterNodes(text: string): ClusterNodeInfo[] {
         failed: flagSet.has('fail') || flagSet.has('fail?'),
       };
     });
-}
-
-async function runCli(args: string[]): Promise<string> {
-  const cli = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  cli.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  cli.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  // 'close', not 'exit': the output may still be in flight when the process exits
-  const [code] = (await once(cli, 'close')) as [number];
-  if (code !== 0 || /^(ERR|\(error\))/m.test(output)) {
-    throw new Error(`redis-cli ${args.join(' ')} failed (${code}): ${output.trim()}`);
-  }
-  return output.trim();
 }
 
 async function distinctFreePorts(count: number): Promise<number[]> {
