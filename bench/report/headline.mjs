@@ -35,5 +35,7 @@ export function headline(results) {
     'reconnect storm: Postgres transactions per stream': s.storm?.transactionsPerStream ?? null,
     'reconnect storm: transactions with identical cursors / with distinct sessions': s.storm?.transactionsSharedOverDistinct ?? null,
     'append ratio, EventStore.append / pgbench (rows/s)': s.append?.ratioOffToPgbench ?? null,
+    'append rows/s, partitioned log / one table': s.partitions?.partitionedOverOneTable.append ?? null,
+    'resume reads/s, partitioned log / one table': s.partitions?.partitionedOverOneTable.readRecent ?? null,
   };
 }

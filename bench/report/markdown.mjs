@@ -113,6 +113,14 @@ export function writeReport(results, out) {
       ['pgbench, same row shape', x.pgbench.rowsPerSec, x.pgbench.rowsPerSec, 1],
     ]), '');
   });
+  section('partitions', (x, _o, l) => {
+    l.push(`The same code (EventStore) on two databases with the same history (${fmt(x.shape.seededEvents)} events over ${x.shape.days} days: ${x.shape.perDay} sessions a day with ${x.shape.eventsEach} events each, and ${x.shape.longLived} long-lived sessions writing ${x.shape.perDayLong} events every day): \`events\` as one table keyed as before migration 0002, and partitioned as after ${x.shape.days} nights of retention (${x.partitioned.partitions} partitions: one a day, two ahead, the default). ${x.rounds} round${x.rounds === 1 ? '' : 's'} of ${x.secondsPerRun} s per figure, alternating; medians. Appends: ${x.concurrency} sessions, one delta row per transaction. Reads: getEventsAfter 50 events behind the head (a resume).`, '');
+    l.push(table(['layout', 'append rows/s', 'resume reads/s, sessions of today', 'resume reads/s, long-lived sessions'], [
+      ['one table (before)', x.oneTable.appendRowsPerSec, x.oneTable.readsPerSecRecentSessions, x.oneTable.readsPerSecLongLivedSessions],
+      ['partitioned (after)', x.partitioned.appendRowsPerSec, x.partitioned.readsPerSecRecentSessions, x.partitioned.readsPerSecLongLivedSessions],
+      ['partitioned / one table', x.partitionedOverOneTable.append, x.partitionedOverOneTable.readRecent, x.partitionedOverOneTable.readLongLived],
+    ]), '');
+  });
   lines.push('## Peers (scenario 6)', '', 'Socket.IO runs with `@socket.io/redis-adapter` (2 nodes, an emitter process with the same adapter), resumable-stream with ioredis (2 nodes resuming through Redis, a producer process holding the streams). What they cannot do: Socket.IO keeps no log, so a client that was away (or a node that died) loses what was emitted meanwhile, and it cannot resume from an offset; resumable-stream keeps the stream in the producer\'s memory only, replays everything missed with no cap, and nothing can be resumed once the producer process dies. Sessionwire survives both (the fault suite kills nodes and workers).', '');
   writeFileSync(join(out, 'benchmarks.md'), `${lines.join('\n')}\n`);
 }

@@ -1,6 +1,7 @@
 // The scenarios in the order they run. Each `run(ctx)` returns its figures. The peers
 // (scenario 6) run inside the fan-out and resume scenarios, on the same workload in the same run.
 import { appendScenario } from './append.mjs';
+import { partitionScenario } from './partitions.mjs';
 import { runFanout } from './fanout.mjs';
 import { workerFanoutScenario } from './fanout-workers.mjs';
 import { resumeScenario } from './resume.mjs';
@@ -36,4 +37,5 @@ export const SCENARIOS = [
   { key: 'idle', title: '3. Idle streams on one API node', run: idleScenario },
   { key: 'storm', title: '4. Reconnect storm: kill node A, all resume on node B', run: stormScenario },
   { key: 'append', title: '5. Append path: EventStore.append vs pgbench', run: appendScenario },
+  { key: 'partitions', title: '5b. Partitioned log vs one table: append and read', run: partitionScenario },
 ];

@@ -1,5 +1,6 @@
+// Every read and write of `events` here keeps the partitioned log's constraints: partitioned-log.ts.
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, gte, lt, sql } from 'drizzle-orm';
 import {
   isLegalTransition,
   type Activity,
@@ -11,14 +12,16 @@ import {
 import { DATABASE, type Database } from './database';
 import {
   DomainError,
-  IdempotencyConflictError,
   IllegalTransitionError,
   SessionEndedError,
   SessionNotFoundError,
   StaleLeaseError,
 } from './errors';
+import { findUserMessage } from './message-key-lookup';
+import { nextEventAt } from './partitioned-log';
 import { events, sessions, type EventRow, type SessionRow } from './schema';
 import { appendRowNeutral, isRowNeutral } from './row-neutral-append';
+import { SessionBounds } from './session-bounds';
 import { applyEvents } from './session-effects';
 
 /** A transaction or the database itself: anything that runs queries. */
@@ -59,11 +62,18 @@ export interface ListSessionsInput {
  * - State changes follow the protocol's table only, each with its `session.state` event in the
  *   same transaction.
  * - Appends and transitions that carry a lease epoch are refused unless it is the current one.
- * - `appendUserMessage` is idempotent by `(sessionId, clientMessageId)` under any concurrency.
+ * - `appendUserMessage` is idempotent by `(sessionId, clientMessageId)` under any concurrency,
+ *   also after retention removed the original event (the key lives in `message_keys`).
+ * - `created_at` never decreases along a session's seqs (see the `events` table), and reads only
+ *   visit the partitions since the session was created ({@link SessionBounds}).
  */
 @Injectable()
 export class EventStore {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  private readonly bounds: SessionBounds;
+
+  constructor(@Inject(DATABASE) private readonly db: Database) {
+    this.bounds = new SessionBounds(db);
+  }
 
   async createSession(input: CreateSessionInput): Promise<SessionRow> {
     return this.db.transaction(async (tx) => {
@@ -80,12 +90,14 @@ export class EventStore {
       await this.insertEvents(tx, row, [
         { type: 'session.state', data: { from: null, to: 'CREATED', reason: 'created' } },
       ]);
+      this.bounds.note(row.id, row.createdAt);
       return row;
     });
   }
 
   async getSession(sessionId: string): Promise<SessionRow | undefined> {
     const [row] = await this.db.select().from(sessions).where(eq(sessions.id, sessionId));
+    if (row) this.bounds.note(row.id, row.createdAt);
     return row;
   }
 
@@ -125,7 +137,10 @@ export class EventStore {
     if (newEvents.length === 0) return [];
     if (isRowNeutral(newEvents)) {
       const appended = await appendRowNeutral(this.db, sessionId, newEvents, options.leaseEpoch);
-      if (appended) return appended;
+      if (appended) {
+        this.bounds.noteEvents(sessionId, appended);
+        return appended;
+      }
       // Refused (unknown, ended or fenced): the full path below names the reason.
     }
     return this.db.transaction(async (tx) => {
@@ -146,19 +161,8 @@ export class EventStore {
     return this.db.transaction(async (tx) => {
       const row = await this.lockSession(tx, sessionId);
       if (!row) throw new SessionNotFoundError(sessionId);
-      const [existing] = await tx
-        .select()
-        .from(events)
-        .where(
-          and(eq(events.sessionId, sessionId), eq(events.clientMessageId, message.clientMessageId)),
-        );
-      if (existing) {
-        const event = toStoredEvent(existing) as UserMessageResult['event'];
-        if (event.data.content !== message.content) {
-          throw new IdempotencyConflictError(sessionId, message.clientMessageId);
-        }
-        return { event, duplicate: true };
-      }
+      const original = await findUserMessage(tx, sessionId, message);
+      if (original) return { event: original, duplicate: true };
       if (row.state === 'ENDED') throw new SessionEndedError(sessionId);
       const [event] = await this.insertEvents(
         tx,
@@ -170,15 +174,41 @@ export class EventStore {
     });
   }
 
-  /** Events with `seq > afterSeq`, ascending, at most `limit`. */
+  /**
+   * Events with `seq > afterSeq`, ascending, at most `limit`. After retention the first one may
+   * be above `afterSeq + 1`: the seqs in between were removed (the log lost a prefix).
+   */
   async getEventsAfter(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    const since = await this.bounds.of(sessionId, afterSeq);
+    if (!since) return [];
     const rows = await this.db
       .select()
       .from(events)
-      .where(and(eq(events.sessionId, sessionId), gt(events.seq, afterSeq)))
+      .where(
+        and(
+          eq(events.sessionId, sessionId),
+          gte(events.createdAt, since),
+          gt(events.seq, afterSeq),
+        ),
+      )
       .orderBy(asc(events.seq))
       .limit(limit);
-    return rows.map(toStoredEvent);
+    const stored = rows.map(toStoredEvent);
+    this.bounds.noteEvents(sessionId, stored);
+    return stored;
+  }
+
+  /** The session's lowest stored seq (retention removes prefixes); undefined when none is left. */
+  async getOldestSeq(sessionId: string): Promise<number | undefined> {
+    const since = await this.bounds.of(sessionId);
+    if (!since) return undefined;
+    const [row] = await this.db
+      .select({ seq: events.seq })
+      .from(events)
+      .where(and(eq(events.sessionId, sessionId), gte(events.createdAt, since)))
+      .orderBy(asc(events.seq))
+      .limit(1);
+    return row ? Number(row.seq) : undefined;
   }
 
   /** The `limit` events just below `beforeSeq`, ascending. */
@@ -187,13 +217,23 @@ export class EventStore {
     beforeSeq: number,
     limit: number,
   ): Promise<StoredEvent[]> {
+    const since = await this.bounds.of(sessionId);
+    if (!since) return [];
     const rows = await this.db
       .select()
       .from(events)
-      .where(and(eq(events.sessionId, sessionId), lt(events.seq, beforeSeq)))
+      .where(
+        and(
+          eq(events.sessionId, sessionId),
+          gte(events.createdAt, since),
+          lt(events.seq, beforeSeq),
+        ),
+      )
       .orderBy(desc(events.seq))
       .limit(limit);
-    return rows.map(toStoredEvent).reverse();
+    const stored = rows.map(toStoredEvent).reverse();
+    this.bounds.noteEvents(sessionId, stored);
+    return stored;
   }
 
   /** The oldest `message.user` after `afterSeq`, if any. */
@@ -201,12 +241,15 @@ export class EventStore {
     sessionId: string,
     afterSeq: number,
   ): Promise<(StoredEvent & { type: 'message.user' }) | undefined> {
+    const since = await this.bounds.of(sessionId, afterSeq);
+    if (!since) return undefined;
     const [row] = await this.db
       .select()
       .from(events)
       .where(
         and(
           eq(events.sessionId, sessionId),
+          gte(events.createdAt, since),
           gt(events.seq, afterSeq),
           eq(events.type, 'message.user'),
         ),
@@ -287,6 +330,7 @@ export class EventStore {
   /** Locks a session row for the rest of the transaction. */
   async lockSession(tx: Executor, sessionId: string): Promise<SessionRow | undefined> {
     const [row] = await tx.select().from(sessions).where(eq(sessions.id, sessionId)).for('update');
+    if (row) this.bounds.note(row.id, row.createdAt);
     return row;
   }
 
@@ -342,7 +386,30 @@ export class EventStore {
     } catch (error) {
       throw new DomainError('validation_failed', (error as Error).message);
     }
+    const update = {
+      state: effects.state,
+      activity: effects.activity,
+      headSeq: effects.headSeq,
+      lastInputSeq: effects.lastInputSeq,
+      processedSeq: effects.processedSeq,
+      turnId: effects.turnId,
+      turnInputSeq: effects.turnInputSeq,
+      // never earlier than the previous event, whatever the clock does (partitioned-log.ts, rule 1)
+      lastEventAt: nextEventAt() as unknown as Date,
+      updatedAt: new Date(),
+      ...extra,
+    };
     const first = Number(row.headSeq) + 1;
+    const [{ eventsAt, ...updated }] = await tx
+      .update(sessions)
+      .set(update)
+      .where(eq(sessions.id, row.id))
+      .returning({
+        ...getTableColumns(sessions),
+        // as text: a JS Date would drop the microseconds
+        eventsAt: sql<string>`${sessions.lastEventAt}::text`,
+      });
+    Object.assign(row, updated);
     const inserted = await tx
       .insert(events)
       .values(
@@ -352,27 +419,13 @@ export class EventStore {
           type: event.type,
           data: event.data,
           clientMessageId: event.type === 'message.user' ? clientMessageId : null,
+          createdAt: sql`${eventsAt}::timestamptz` as unknown as Date,
         })),
       )
       .returning();
-    const update = {
-      state: effects.state,
-      activity: effects.activity,
-      headSeq: effects.headSeq,
-      lastInputSeq: effects.lastInputSeq,
-      processedSeq: effects.processedSeq,
-      turnId: effects.turnId,
-      turnInputSeq: effects.turnInputSeq,
-      updatedAt: new Date(),
-      ...extra,
-    };
-    const [updated] = await tx
-      .update(sessions)
-      .set(update)
-      .where(eq(sessions.id, row.id))
-      .returning();
-    Object.assign(row, updated);
-    return inserted.map(toStoredEvent);
+    const stored = inserted.map(toStoredEvent);
+    this.bounds.noteEvents(row.id, stored);
+    return stored;
   }
 }
 

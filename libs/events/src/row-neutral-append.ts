@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { NewEvent, StoredEvent } from '@sessionwire/transport/protocol';
 import type { Database } from './database';
+import { nextEventAt } from './partitioned-log';
 import { events, sessions } from './schema';
 
 /** Event types that change nothing in the session row but its head (see `applyEvents`). */
@@ -28,8 +29,10 @@ interface InsertedRow {
  * The hot path of `EventStore.append` (deltas, tool calls, errors): events that change nothing in
  * the session row but its head. One statement, so one round trip: the UPDATE takes the row lock
  * and bumps the head, the INSERT in the same statement writes the events under it, and autocommit
- * ends both, so seqs stay gap-free and commit in order exactly as on the full path. Returns
- * undefined when the session is unknown, ENDED or held under another epoch (nothing is written).
+ * ends both, so seqs stay gap-free and commit in order exactly as on the full path. `created_at`
+ * is `last_event_at` moved on by {@link nextEventAt}, as on the full path (partitioned-log.ts,
+ * rule 1). Returns undefined when the session is unknown, ENDED or held under another epoch
+ * (nothing is written).
  */
 export async function appendRowNeutral(
   db: Database,
@@ -42,13 +45,15 @@ export async function appendRowNeutral(
   const epoch = leaseEpoch ?? null;
   const result = await db.execute(sql`
     with s as (
-      update ${sessions} set head_seq = head_seq + ${count}, updated_at = now()
+      update ${sessions} set head_seq = head_seq + ${count}, updated_at = now(),
+        last_event_at = ${nextEventAt()}
       where id = ${sessionId} and state <> 'ENDED'
         and (${epoch}::int is null or lease_epoch = ${epoch}::int)
-      returning head_seq
+      returning head_seq, last_event_at
     )
-    insert into ${events} (session_id, seq, type, data)
-    select ${sessionId}::uuid, s.head_seq - ${count} + e.ord, e.value->>'type', e.value->'data'
+    insert into ${events} (session_id, seq, type, data, created_at)
+    select ${sessionId}::uuid, s.head_seq - ${count} + e.ord, e.value->>'type', e.value->'data',
+      s.last_event_at
     from s, jsonb_array_elements(${payload}::jsonb) with ordinality as e(value, ord)
     returning seq, type, data, created_at`);
   // node-postgres and PGlite both answer with `rows`.

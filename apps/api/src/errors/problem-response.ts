@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
 import type { ErrorCode } from '@sessionwire/transport/protocol';
 import { v7 as uuidv7 } from 'uuid';
-import { ApiProblem, problemBody } from './problem';
+import { ApiProblem, problemBody, type ProblemExtensions } from './problem';
 import { isDatabaseUnavailable } from './unavailable';
 
 /** Seconds a client should wait when Postgres is unreachable. */
@@ -14,6 +14,7 @@ export interface Rendered {
   detail: string;
   headers?: Record<string, string>;
   errorId?: string;
+  extensions?: ProblemExtensions;
 }
 
 /** Where an error happened, for its log line. */
@@ -24,8 +25,9 @@ export interface ErrorSite {
 
 /**
  * Renders an error thrown while handling a request (anything but Nest's own HttpException): a
- * domain error or ApiProblem as itself, an unreachable Postgres as 503 with `Retry-After`, and
- * anything else as a generic 500 whose `errorId` the log line also carries.
+ * domain error or ApiProblem as itself (with its extension members, `oldestSeq`), an unreachable
+ * Postgres as 503 with `Retry-After`, and anything else as a generic 500 whose `errorId` the log
+ * line also carries.
  */
 export function renderError(
   exception: unknown,
@@ -33,7 +35,12 @@ export function renderError(
   logger: Pick<Logger, 'error'>,
 ): Rendered {
   if (exception instanceof ApiProblem) {
-    return { code: exception.code, detail: exception.message, headers: exception.headers };
+    return {
+      code: exception.code,
+      detail: exception.message,
+      headers: exception.headers,
+      extensions: exception.options.extensions,
+    };
   }
   if (exception instanceof DomainError) return { code: exception.code, detail: exception.message };
   if (isDatabaseUnavailable(exception)) {
@@ -59,7 +66,7 @@ export function problemResponse(rendered: Rendered): {
   headers: [string, string][];
   body: string;
 } {
-  const body = problemBody(rendered.code, rendered.detail, rendered.errorId);
+  const body = problemBody(rendered.code, rendered.detail, rendered.errorId, rendered.extensions);
   return {
     status: body.status,
     headers: [

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   BROKER,
   publishEvents,
-  WORK_CHANNEL,
+  publishWork,
   type Broker,
   type WorkHint,
 } from '@sessionwire/transport/server';
@@ -16,7 +16,7 @@ export class HintPublisher {
   async committed(events: readonly StoredEvent[], work?: WorkHint): Promise<void> {
     await Promise.all([
       events.length ? publishEvents(this.broker, events) : undefined,
-      work ? this.broker.publish(WORK_CHANNEL, JSON.stringify(work)) : undefined,
+      work ? publishWork(this.broker, work) : undefined,
     ]);
   }
 }
