@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { EventStore } from '../libs/events/src';
 import {
   publishEvents,
-  WORK_CHANNEL,
+  publishWork,
   type Broker,
   type WorkHint,
 } from '../libs/transport/src/server';
 
 /** Publishes a work hint as the API does. */
 export async function hintWorkers(broker: Broker, hint: WorkHint): Promise<void> {
-  await broker.publish(WORK_CHANNEL, JSON.stringify(hint));
+  await publishWork(broker, hint);
 }
 
 /**

@@ -131,7 +131,8 @@ export interface ClusterOptions {
   apiNodes: number;
   workers: number;
   databaseUrl: string;
-  redisUrl: string;
+  /** One Redis; leave it out and set `REDIS_CLUSTER_NODES` in `env` for a Redis Cluster. */
+  redisUrl?: string;
   /** Extra environment for every process (e.g. `SYNC_INTERVAL_MS`, `API_KEYS`). */
   env?: Record<string, string | undefined>;
   apiEnv?: Record<string, string | undefined>;

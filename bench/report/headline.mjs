@@ -43,5 +43,7 @@ export function headline(results) {
     'accept at concurrency 64: p99 ms': s.accept?.steps.find((st) => st.concurrency === 64)?.latencyMs.p99 ?? null,
     'highest sustained rate, ours / Socket.IO': s.fanout?.oursOverPeer.socketio.sustainedRate ?? null,
     'highest sustained rate, ours / resumable-stream': s.fanout?.oursOverPeer.resumable.sustainedRate ?? null,
+    'append rows/s, partitioned log / one table': s.partitions?.partitionedOverOneTable.append ?? null,
+    'resume reads/s, partitioned log / one table': s.partitions?.partitionedOverOneTable.readRecent ?? null,
   };
 }

@@ -4,6 +4,7 @@
 import { appendReport, appendScenario } from './append.mjs';
 import { acceptReport, acceptScenario } from './accept.mjs';
 import { capacityReport, capacityScenario } from './capacity.mjs';
+import { partitionReport, partitionScenario } from './partitions.mjs';
 import { runFanout } from './fanout.mjs';
 import { workerFanoutScenario } from './fanout-workers.mjs';
 import { resumeScenario } from './resume.mjs';
@@ -39,6 +40,7 @@ export const SCENARIOS = [
   { key: 'idle', title: '3. Idle streams on one API node', run: idleScenario },
   { key: 'storm', title: '4. Reconnect storm: kill node A, all resume on node B', run: stormScenario, report: stormReport },
   { key: 'append', title: '5. Append path: group commit vs pgbench', run: appendScenario, report: appendReport },
+  { key: 'partitions', title: '5b. Partitioned log vs one table: append and read', run: partitionScenario, report: partitionReport },
   { key: 'capacity', title: '7. Capacity: sessions streaming at once through real workers', run: capacityScenario, report: capacityReport },
   { key: 'accept', title: '8. Accepting messages on 2 API nodes', run: acceptScenario, report: acceptReport },
 ];

@@ -1,6 +1,11 @@
-import { loadApiConfig } from '../../apps/api/src/config/api-config';
+import { loadApiConfig, loadRetentionConfig } from '../../apps/api/src/config/api-config';
 import { loadWorkerConfig } from '../../apps/worker/src/config/worker-config';
-import { API_VARIABLES, readRepoFile, WORKER_VARIABLES } from './manifest-helpers';
+import {
+  API_VARIABLES,
+  readRepoFile,
+  RETENTION_VARIABLES,
+  WORKER_VARIABLES,
+} from './manifest-helpers';
 
 interface Row {
   name: string;
@@ -34,29 +39,32 @@ const rows = documentedRows();
 const loaders = {
   api: (env: NodeJS.ProcessEnv) => loadApiConfig(env, { requireConnections: false }),
   worker: (env: NodeJS.ProcessEnv) => loadWorkerConfig(env, { requireConnections: false }),
+  retention: (env: NodeJS.ProcessEnv) =>
+    loadRetentionConfig({ DATABASE_URL: 'postgres://docs-check/db', ...env }),
 };
-const variables = { api: API_VARIABLES, worker: WORKER_VARIABLES };
+const variables = { api: API_VARIABLES, worker: WORKER_VARIABLES, retention: RETENTION_VARIABLES };
+const apps = ['api', 'worker', 'retention'] as const;
 // A fixed worker id: the default one is random, which would make two loads differ.
 const BASE_ENV = { WORKER_ID: 'docs-check' };
 
 describe('docs/deploy.md configuration table', () => {
-  it('lists every variable the api and worker read, once, and nothing else', () => {
+  it('lists every variable the api, worker and retention read, once, and nothing else', () => {
     const documented = rows.map((r) => r.name);
     expect(new Set(documented).size).toBe(documented.length);
     expect([...documented].sort()).toEqual(
-      [...new Set([...API_VARIABLES, ...WORKER_VARIABLES])].sort(),
+      [...new Set([...API_VARIABLES, ...WORKER_VARIABLES, ...RETENTION_VARIABLES])].sort(),
     );
   });
 
   it.each(rows.map((r) => [r.name, r]))('says which apps read %s', (_name, row) => {
-    const readers = (['api', 'worker'] as const).filter((app) => variables[app].has(row.name));
+    const readers = apps.filter((app) => variables[app].has(row.name));
     expect(row.readBy).toEqual(readers);
   });
 
   it.each(rows.filter((r) => r.default !== undefined).map((r) => [r.name, r]))(
     'states the default of %s',
     (_name, row) => {
-      for (const app of row.readBy as ('api' | 'worker')[]) {
+      for (const app of row.readBy as (typeof apps)[number][]) {
         const unset = loaders[app](BASE_ENV);
         const explicit = loaders[app]({ ...BASE_ENV, [row.name]: row.default });
         expect({ app, config: explicit }).toEqual({ app, config: unset });

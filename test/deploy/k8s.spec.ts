@@ -1,4 +1,10 @@
-import { API_VARIABLES, readManifests, WORKER_VARIABLES, type Manifest } from './manifest-helpers';
+import {
+  API_VARIABLES,
+  readManifests,
+  RETENTION_VARIABLES,
+  WORKER_VARIABLES,
+  type Manifest,
+} from './manifest-helpers';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped YAML trees */
 const manifests = readManifests('deploy/k8s');
@@ -14,8 +20,12 @@ const secret = find('Secret', 'sessionwire-secrets') as Manifest;
 const api = find('Deployment', 'sessionwire-api');
 const worker = find('Deployment', 'sessionwire-worker');
 const migrate = find('Job', 'sessionwire-migrate');
-const workloads = [api, worker, migrate];
-const containerOf = (workload: any) => workload.spec.template.spec.containers[0];
+const retention = find('CronJob', 'sessionwire-retention');
+const workloads = [api, worker, migrate, retention];
+const podOf = (workload: any) =>
+  (workload.kind === 'CronJob' ? workload.spec.jobTemplate.spec.template : workload.spec.template)
+    .spec;
+const containerOf = (workload: any) => podOf(workload).containers[0];
 
 function preStopSleepMs(workload: any): number {
   const command: string[] = containerOf(workload).lifecycle?.preStop?.exec?.command ?? [];
@@ -34,8 +44,9 @@ describe('deploy/k8s', () => {
     }
   });
 
-  it('runs the migrate job with the same image as api and worker', () => {
+  it('runs the migrate job and the retention CronJob with the same image as api and worker', () => {
     expect(containerOf(migrate).command).toEqual(['node', 'dist/apps/api/main.js', 'migrate']);
+    expect(containerOf(retention).command).toEqual(['node', 'dist/apps/api/main.js', 'retention']);
     expect(containerOf(api).command).toEqual(['node', 'dist/apps/api/main.js']);
     expect(containerOf(worker).command).toEqual(['node', 'dist/apps/worker/main.js']);
     const images = new Set(workloads.map((w) => containerOf(w).image));
@@ -123,9 +134,31 @@ describe('deploy/k8s', () => {
     }
   });
 
+  it('runs retention nightly, one run at a time, with DATABASE_URL and no other secret', () => {
+    expect(retention.spec.schedule).toMatch(/^\S+ \S+ \* \* \*$/);
+    expect(retention.spec.concurrencyPolicy).toBe('Forbid');
+    expect(podOf(retention).restartPolicy).toBe('OnFailure');
+    const env = containerOf(retention).env.map((e: any) => e.name);
+    expect(env).toEqual(['DATABASE_URL']);
+    expect(RETENTION_VARIABLES.has('EVENT_RETENTION_DAYS')).toBe(true);
+    expect(Object.keys(config.data!)).toContain('EVENT_RETENTION_DAYS');
+  });
+
+  it('lets api and worker take REDIS_URL or REDIS_CLUSTER_NODES from the Secret', () => {
+    for (const workload of [api, worker]) {
+      const refs = containerOf(workload)
+        .env.filter((e: any) => /^REDIS_(URL|CLUSTER_NODES)$/.test(e.name))
+        .map((e: any) => [e.name, e.valueFrom.secretKeyRef.optional]);
+      expect(refs).toEqual([
+        ['REDIS_URL', true],
+        ['REDIS_CLUSTER_NODES', true],
+      ]);
+    }
+  });
+
   it('runs every container as non-root without privilege escalation', () => {
     for (const workload of workloads) {
-      const pod = workload.spec.template.spec;
+      const pod = podOf(workload);
       expect(pod.securityContext.runAsNonRoot).toBe(true);
       expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
       for (const c of pod.containers) {
@@ -138,7 +171,10 @@ describe('deploy/k8s', () => {
   it('takes config from the ConfigMap and Secret, and only variables the apps read', () => {
     const secretKeys = Object.keys(secret.stringData ?? secret.data ?? {});
     const known = (v: string) =>
-      v === 'NODE_ENV' || API_VARIABLES.has(v) || WORKER_VARIABLES.has(v);
+      v === 'NODE_ENV' ||
+      API_VARIABLES.has(v) ||
+      WORKER_VARIABLES.has(v) ||
+      RETENTION_VARIABLES.has(v);
     expect(Object.keys(config.data!).filter((v) => !known(v))).toEqual([]);
     expect(secretKeys.filter((v) => !known(v))).toEqual([]);
     for (const workload of workloads) {
@@ -196,7 +232,7 @@ const CONTAINER_FIELDS = [
 
 describe('deploy/k8s field names', () => {
   it.each(workloads.map((w) => [w.metadata.name, w]))('%s uses only known pod fields', (_n, w) => {
-    const pod = w.spec.template.spec;
+    const pod = podOf(w);
     expect(Object.keys(pod).filter((k) => !POD_SPEC_FIELDS.includes(k))).toEqual([]);
     for (const c of pod.containers) {
       expect(Object.keys(c).filter((k) => !CONTAINER_FIELDS.includes(k))).toEqual([]);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { loadApiConfig } from '../../apps/api/src/config/api-config';
+import { loadApiConfig, loadRetentionConfig } from '../../apps/api/src/config/api-config';
 import { loadWorkerConfig } from '../../apps/worker/src/config/worker-config';
 
 export const ROOT = resolve(__dirname, '../..');
@@ -70,13 +70,20 @@ export function nginxParams(value: string): { words: string[]; params: Record<st
   return { words, params };
 }
 
-/** The environment variables a config loader reads, recorded by running it on a spying env. */
-export function variablesReadBy(load: (env: NodeJS.ProcessEnv) => unknown): Set<string> {
+/**
+ * The environment variables a config loader reads, recorded by running it on a spying env that
+ * holds only `given` (what the loader cannot do without).
+ */
+export function variablesReadBy(
+  load: (env: NodeJS.ProcessEnv) => unknown,
+  given: Record<string, string> = {},
+): Set<string> {
   const read = new Set<string>();
   const env = new Proxy({} as NodeJS.ProcessEnv, {
     get: (_target, key) => {
-      if (typeof key === 'string') read.add(key);
-      return undefined;
+      if (typeof key !== 'string') return undefined;
+      read.add(key);
+      return given[key];
     },
   });
   load(env);
@@ -89,3 +96,7 @@ export const API_VARIABLES = variablesReadBy((env) =>
 export const WORKER_VARIABLES = variablesReadBy((env) =>
   loadWorkerConfig(env, { requireConnections: false }),
 );
+/** What `main.js retention` reads (the retention CronJob). */
+export const RETENTION_VARIABLES = variablesReadBy(loadRetentionConfig, {
+  DATABASE_URL: 'postgres://retention@db/sessionwire',
+});

@@ -6,7 +6,17 @@ import { join, resolve } from 'node:path';
 import { PG_URL_ENV, requireEnv } from '../services';
 
 const ROOT = resolve(__dirname, '..', '..');
-const SCENARIOS = ['fanout', 'workers', 'resume', 'idle', 'storm', 'append', 'capacity', 'accept'];
+const SCENARIOS = [
+  'fanout',
+  'workers',
+  'resume',
+  'idle',
+  'storm',
+  'append',
+  'partitions',
+  'capacity',
+  'accept',
+];
 
 // A smoke test of the benchmark harness: `--quick` runs every scenario at tiny sizes and the
 // report must hold every figure. It asserts nothing about speed.

@@ -5,6 +5,7 @@ import type { StoredEvent } from '../../libs/transport/src/protocol';
 import type { LocalCluster } from '../cluster';
 import type { TestDatabase } from '../database';
 import { freePort, sleep, waitFor } from '../process';
+import { redisCli } from '../redis-cli';
 
 interface GapData {
   fromSeq: number;
@@ -254,16 +255,9 @@ export class PrivateRedis {
     await exited;
   }
 
-  /** Runs one command through redis-cli and returns its output. */
-  async cli(...args: string[]): Promise<string> {
-    const cli = spawn('redis-cli', ['-p', String(this.port), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    cli.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const [code] = (await once(cli, 'exit')) as [number];
-    if (code !== 0) throw new Error(`redis-cli ${args.join(' ')} exited with ${code}`);
-    return output.trim();
+  /** Runs one command through redis-cli and returns its output (see {@link redisCli}). */
+  cli(...args: string[]): Promise<string> {
+    return redisCli(['-p', String(this.port), ...args]);
   }
 }
 

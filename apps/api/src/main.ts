@@ -1,10 +1,16 @@
 import 'reflect-metadata';
 import { runMain, stopOnSignals } from '@sessionwire/app-kit';
 import { connectPostgres, migratePostgres } from '@sessionwire/events';
-import { RedisBroker } from '@sessionwire/transport/server';
+import { createRedisBroker } from '@sessionwire/transport/server';
 import pino from 'pino';
 import { createApiApp, drainApiApp } from './bootstrap';
-import { loadApiConfig, loadMigrateConfig, type ApiProcessConfig } from './config/api-config';
+import {
+  loadApiConfig,
+  loadMigrateConfig,
+  loadRetentionConfig,
+  type ApiProcessConfig,
+} from './config/api-config';
+import { retentionCommand } from './maintenance/retention.command';
 
 const APPLICATION_NAME = 'sessionwire-api';
 const log = pino({ base: { service: APPLICATION_NAME } });
@@ -16,6 +22,12 @@ async function migrate(): Promise<void> {
   log.info('migrations applied');
 }
 
+async function retention(): Promise<void> {
+  const config = loadRetentionConfig(process.env);
+  log.level = config.logLevel;
+  await retentionCommand(config, log);
+}
+
 async function serve(config: ApiProcessConfig): Promise<void> {
   log.level = config.logLevel;
   const database = connectPostgres({
@@ -25,8 +37,8 @@ async function serve(config: ApiProcessConfig): Promise<void> {
     queueMax: config.databaseQueueMax,
     onError: (error) => log.warn({ err: error }, 'idle postgres connection failed'),
   });
-  const broker = new RedisBroker({
-    url: config.redisUrl,
+  const broker = createRedisBroker({
+    redis: config.redis,
     prefix: config.redisPrefix,
     connectionName: APPLICATION_NAME,
     onError: (error, context) => log.warn({ err: error, context }, 'redis error'),
@@ -45,4 +57,8 @@ async function serve(config: ApiProcessConfig): Promise<void> {
   });
 }
 
-runMain(log, () => (process.argv[2] === 'migrate' ? migrate() : serve(loadApiConfig(process.env))));
+runMain(log, () => {
+  if (process.argv[2] === 'migrate') return migrate();
+  if (process.argv[2] === 'retention') return retention();
+  return serve(loadApiConfig(process.env));
+});

@@ -1,13 +1,13 @@
 import {
   sessionChannel,
-  WORK_CHANNEL,
+  subscribeWork,
   type Broker,
   type SessionHint,
   type Unsubscribe,
   type WorkHint,
 } from '@sessionwire/transport/server';
 
-/** Records the hints published on the work channel and on one or more session channels. */
+/** Records the hints published on the work channels and on one or more session channels. */
 export class HintRecorder {
   readonly work: WorkHint[] = [];
   readonly sessions: SessionHint[] = [];
@@ -17,7 +17,7 @@ export class HintRecorder {
 
   async listenWork(): Promise<this> {
     this.unsubscribes.push(
-      await this.broker.subscribe(WORK_CHANNEL, (p) => this.work.push(JSON.parse(p) as WorkHint)),
+      await subscribeWork(this.broker, (p) => this.work.push(JSON.parse(p) as WorkHint)),
     );
     return this;
   }

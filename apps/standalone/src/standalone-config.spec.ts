@@ -22,8 +22,38 @@ describe(loadStandaloneConfig.name, () => {
 
   it('uses Postgres and Redis when both are set', () => {
     const { mode } = loadStandaloneConfig({ DATABASE_URL: PG, REDIS_URL: REDIS });
-    expect(mode).toEqual({ database: 'postgres', url: PG, broker: 'redis', redisUrl: REDIS });
+    expect(mode).toEqual({
+      database: 'postgres',
+      url: PG,
+      broker: 'redis',
+      redis: { kind: 'server', url: REDIS },
+    });
     expect(describeMode(mode)).toBe('Postgres at db.internal:5432, Redis at cache.internal:6379');
+  });
+
+  it('uses Postgres and a Redis Cluster with REDIS_CLUSTER_NODES', () => {
+    const { mode } = loadStandaloneConfig({
+      DATABASE_URL: PG,
+      REDIS_CLUSTER_NODES: 'r0:7000,r1:7001',
+    });
+    expect(mode).toEqual({
+      database: 'postgres',
+      url: PG,
+      broker: 'redis',
+      redis: {
+        kind: 'cluster',
+        seeds: [
+          { host: 'r0', port: 7000 },
+          { host: 'r1', port: 7001 },
+        ],
+      },
+    });
+    expect(describeMode(mode)).toBe(
+      'Postgres at db.internal:5432, Redis Cluster at r0:7000,r1:7001',
+    );
+    expect(() => loadStandaloneConfig({ REDIS_CLUSTER_NODES: 'r0:7000' })).toThrow(
+      /REDIS_CLUSTER_NODES is set without DATABASE_URL/,
+    );
   });
 
   it('refuses REDIS_URL without DATABASE_URL, naming both variables', () => {

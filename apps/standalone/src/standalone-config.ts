@@ -1,4 +1,10 @@
-import { ConfigError, type Env, type LogLevel } from '@sessionwire/app-kit';
+import {
+  ConfigError,
+  describeRedis,
+  type Env,
+  type LogLevel,
+  type RedisConnection,
+} from '@sessionwire/app-kit';
 import { loadApiConfig, type ApiConfig } from '../../api/src/config/api-config';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/src/config/worker-config';
 
@@ -6,7 +12,7 @@ import { loadWorkerConfig, type WorkerConfig } from '../../worker/src/config/wor
 export type StandaloneMode =
   | { database: 'pglite'; dataDir: string; broker: 'memory' }
   | { database: 'postgres'; url: string; broker: 'memory' }
-  | { database: 'postgres'; url: string; broker: 'redis'; redisUrl: string };
+  | { database: 'postgres'; url: string; broker: 'redis'; redis: RedisConnection };
 
 export interface StandaloneConfig {
   api: ApiConfig;
@@ -21,24 +27,25 @@ export const PGLITE_DATA_DIR = './.data';
 
 /**
  * Reads the configuration of `npm start`: the API's and the worker's variables, plus the choice of
- * database and bus. `REDIS_URL` without `DATABASE_URL` is refused: an embedded database lives in
- * one process, so a shared bus would connect nothing.
+ * database and bus. A Redis (`REDIS_URL` or `REDIS_CLUSTER_NODES`) without `DATABASE_URL` is
+ * refused: an embedded database lives in one process, so a shared bus would connect nothing.
  */
 export function loadStandaloneConfig(env: Env): StandaloneConfig {
   const api = loadApiConfig(env, { requireConnections: false });
   const worker = loadWorkerConfig(env, { requireConnections: false });
-  if (api.redisUrl && !api.databaseUrl) {
+  const { databaseUrl, redis } = api;
+  if (redis && !databaseUrl) {
     throw new ConfigError(
-      'REDIS_URL',
+      redis.kind === 'cluster' ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL',
       'is set without DATABASE_URL; set both (shared Postgres and Redis), DATABASE_URL alone ' +
         '(in-process bus), or neither (embedded database in ./.data)',
     );
   }
-  const mode: StandaloneMode = !api.databaseUrl
+  const mode: StandaloneMode = !databaseUrl
     ? { database: 'pglite', dataDir: PGLITE_DATA_DIR, broker: 'memory' }
-    : api.redisUrl
-      ? { database: 'postgres', url: api.databaseUrl, broker: 'redis', redisUrl: api.redisUrl }
-      : { database: 'postgres', url: api.databaseUrl, broker: 'memory' };
+    : redis
+      ? { database: 'postgres', url: databaseUrl, broker: 'redis', redis }
+      : { database: 'postgres', url: databaseUrl, broker: 'memory' };
   return { api, worker, mode, logLevel: api.logLevel };
 }
 
@@ -47,7 +54,7 @@ export function describeMode(mode: StandaloneMode): string {
     return `embedded Postgres (PGlite) in ${mode.dataDir}, in-process bus`;
   }
   const host = new URL(mode.url).host;
-  return mode.broker === 'redis'
-    ? `Postgres at ${host}, Redis at ${new URL(mode.redisUrl).host}`
-    : `Postgres at ${host}, in-process bus`;
+  if (mode.broker === 'memory') return `Postgres at ${host}, in-process bus`;
+  const redis = mode.redis.kind === 'cluster' ? 'Redis Cluster' : 'Redis';
+  return `Postgres at ${host}, ${redis} at ${describeRedis(mode.redis)}`;
 }

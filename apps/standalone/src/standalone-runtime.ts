@@ -5,7 +5,7 @@ import {
   migratePostgres,
   type DatabaseHandle,
 } from '@sessionwire/events';
-import { MemoryBroker, RedisBroker, type Broker } from '@sessionwire/transport/server';
+import { createRedisBroker, MemoryBroker, type Broker } from '@sessionwire/transport/server';
 import type { Logger } from 'pino';
 import { lockDataDir, type DataDirLock } from './data-dir-lock';
 import type { StandaloneMode } from './standalone-config';
@@ -53,8 +53,8 @@ export async function openRuntime(
   }
   const broker: Broker =
     mode.broker === 'redis'
-      ? new RedisBroker({
-          url: mode.redisUrl,
+      ? createRedisBroker({
+          redis: mode.redis,
           prefix: redisPrefix,
           connectionName: 'sessionwire-standalone',
           onError: (error, context) => log.warn({ err: error, context }, 'redis error'),

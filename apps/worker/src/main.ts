@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { runMain, stopOnSignals } from '@sessionwire/app-kit';
 import { connectPostgres } from '@sessionwire/events';
-import { RedisBroker } from '@sessionwire/transport/server';
+import { createRedisBroker } from '@sessionwire/transport/server';
 import pino from 'pino';
 import { createWorker } from './bootstrap';
 import { loadWorkerConfig, WORKER_APPLICATION_NAME } from './config/worker-config';
@@ -23,8 +23,8 @@ async function main(): Promise<void> {
     queueMax: config.databaseQueueMax,
     onError: (error) => log.error({ err: error }, 'idle Postgres connection failed'),
   });
-  const broker = new RedisBroker({
-    url: config.redisUrl,
+  const broker = createRedisBroker({
+    redis: config.redis,
     prefix: config.redisPrefix,
     connectionName: `${WORKER_APPLICATION_NAME}-${config.workerId}`,
     onError: (error, context) => log.error({ err: error, context }, 'redis error'),

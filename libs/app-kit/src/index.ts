@@ -5,6 +5,7 @@
  */
 export * from './config/read-env';
 export * from './config/parsers';
+export * from './config/cluster-seeds';
 export * from './config/connections';
 export * from './process/graceful-shutdown';
 export * from './process/run-main';

@@ -1,5 +1,6 @@
+// Every read and write of `events` here keeps the partitioned log's constraints: partitioned-log.ts.
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lt, sql } from 'drizzle-orm';
 import type {
   Activity,
   NewEvent,
@@ -10,6 +11,7 @@ import type {
 import { DATABASE, type Database } from './database';
 import { SessionNotFoundError } from './errors';
 import { events, sessions, type EventRow, type SessionRow } from './schema';
+import type { SessionBounds } from './session-bounds';
 import { storedEvent } from './write/event-validation';
 import { rowsOf } from './write/locked-write';
 import type { UserMessageResult } from './write/session-commands';
@@ -49,7 +51,10 @@ export interface ListSessionsInput {
  * - State changes follow the protocol's table only, each with its `session.state` event in the
  *   same transaction.
  * - Appends and transitions that carry a lease epoch are refused unless it is the current one.
- * - `appendUserMessage` is idempotent by `(sessionId, clientMessageId)` under any concurrency.
+ * - `appendUserMessage` is idempotent by `(sessionId, clientMessageId)` under any concurrency,
+ *   also after retention removed the original event (the key lives in `message_keys`).
+ * - `created_at` never decreases along a session's seqs (see the `events` table), and reads only
+ *   visit the partitions since the session was created ({@link SessionBounds}).
  * - Every write goes through {@link SessionWriter} (validated, group-committed, published by its
  *   `onCommitted` hook); the methods here that write only hand it over.
  */
@@ -57,12 +62,15 @@ export interface ListSessionsInput {
 export class EventStore {
   /** The write module every write of this store (and of its LeaseStore) goes through. */
   readonly writer: SessionWriter;
+  /** Lower bounds of `created_at` for reads; fed by the writer's commits and by reads. */
+  private readonly bounds: SessionBounds;
 
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     @Optional() writer?: SessionWriter,
   ) {
     this.writer = writer ?? new SessionWriter(db);
+    this.bounds = this.writer.bounds;
   }
 
   createSession(input: CreateSessionInput): Promise<SessionRow> {
@@ -71,6 +79,7 @@ export class EventStore {
 
   async getSession(sessionId: string): Promise<SessionRow | undefined> {
     const [row] = await this.db.select().from(sessions).where(eq(sessions.id, sessionId));
+    if (row) this.bounds.note(row.id, row.createdAt);
     return row;
   }
 
@@ -118,15 +127,41 @@ export class EventStore {
     return this.writer.appendUserMessage(sessionId, message);
   }
 
-  /** Events with `seq > afterSeq`, ascending, at most `limit`. */
+  /**
+   * Events with `seq > afterSeq`, ascending, at most `limit`. After retention the first one may
+   * be above `afterSeq + 1`: the seqs in between were removed (the log lost a prefix).
+   */
   async getEventsAfter(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    const since = await this.bounds.of(sessionId, afterSeq);
+    if (!since) return [];
     const rows = await this.db
       .select()
       .from(events)
-      .where(and(eq(events.sessionId, sessionId), gt(events.seq, afterSeq)))
+      .where(
+        and(
+          eq(events.sessionId, sessionId),
+          gte(events.createdAt, since),
+          gt(events.seq, afterSeq),
+        ),
+      )
       .orderBy(asc(events.seq))
       .limit(limit);
-    return rows.map(toStoredEvent);
+    const stored = rows.map(toStoredEvent);
+    this.bounds.noteEvents(sessionId, stored);
+    return stored;
+  }
+
+  /** The session's lowest stored seq (retention removes prefixes); undefined when none is left. */
+  async getOldestSeq(sessionId: string): Promise<number | undefined> {
+    const since = await this.bounds.of(sessionId);
+    if (!since) return undefined;
+    const [row] = await this.db
+      .select({ seq: events.seq })
+      .from(events)
+      .where(and(eq(events.sessionId, sessionId), gte(events.createdAt, since)))
+      .orderBy(asc(events.seq))
+      .limit(1);
+    return row ? Number(row.seq) : undefined;
   }
 
   /**
@@ -187,13 +222,23 @@ export class EventStore {
     beforeSeq: number,
     limit: number,
   ): Promise<StoredEvent[]> {
+    const since = await this.bounds.of(sessionId);
+    if (!since) return [];
     const rows = await this.db
       .select()
       .from(events)
-      .where(and(eq(events.sessionId, sessionId), lt(events.seq, beforeSeq)))
+      .where(
+        and(
+          eq(events.sessionId, sessionId),
+          gte(events.createdAt, since),
+          lt(events.seq, beforeSeq),
+        ),
+      )
       .orderBy(desc(events.seq))
       .limit(limit);
-    return rows.map(toStoredEvent).reverse();
+    const stored = rows.map(toStoredEvent).reverse();
+    this.bounds.noteEvents(sessionId, stored);
+    return stored;
   }
 
   /** The oldest `message.user` after `afterSeq`, if any. */
@@ -201,12 +246,15 @@ export class EventStore {
     sessionId: string,
     afterSeq: number,
   ): Promise<(StoredEvent & { type: 'message.user' }) | undefined> {
+    const since = await this.bounds.of(sessionId, afterSeq);
+    if (!since) return undefined;
     const [row] = await this.db
       .select()
       .from(events)
       .where(
         and(
           eq(events.sessionId, sessionId),
+          gte(events.createdAt, since),
           gt(events.seq, afterSeq),
           eq(events.type, 'message.user'),
         ),

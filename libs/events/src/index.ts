@@ -4,6 +4,8 @@ export * from './event-store';
 export * from './lease-store';
 export * from './events.module';
 export * from './migrator';
+export * from './partition-maintenance';
+export * from './retention';
 export * from './schema';
 export * from './session-effects';
 export * from './batched-history';

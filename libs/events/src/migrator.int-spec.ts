@@ -51,12 +51,14 @@ describe('migratePostgres', () => {
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
+      // tables, not the partitions of one
       const tables = await client.query(
-        `select table_name from information_schema.tables
-         where table_schema = 'public' order by table_name`,
+        `select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = 'public' and c.relkind in ('r', 'p') and not c.relispartition
+         order by c.relname`,
       );
       const journal = await client.query(`select hash from public.${MIGRATIONS_TABLE}`);
-      return { tables: tables.rows.map((r) => r.table_name), applied: journal.rowCount };
+      return { tables: tables.rows.map((r) => r.relname), applied: journal.rowCount };
     } finally {
       await client.end();
     }
@@ -71,7 +73,7 @@ describe('migratePostgres', () => {
     await migratePostgres(url, 'sessionwire-test');
     await migratePostgres(url, 'sessionwire-test');
     expect(await schemaOf(url)).toEqual({
-      tables: [MIGRATIONS_TABLE, 'events', 'sessions'].sort(),
+      tables: [MIGRATIONS_TABLE, 'events', 'message_keys', 'sessions'].sort(),
       applied: MIGRATIONS,
     });
   });
@@ -80,7 +82,7 @@ describe('migratePostgres', () => {
     const url = await emptyDatabase();
     await Promise.all(Array.from({ length: 4 }, () => migratePostgres(url, 'sessionwire-test')));
     expect(await schemaOf(url)).toEqual({
-      tables: [MIGRATIONS_TABLE, 'events', 'sessions'].sort(),
+      tables: [MIGRATIONS_TABLE, 'events', 'message_keys', 'sessions'].sort(),
       applied: MIGRATIONS,
     });
   });
@@ -119,6 +121,70 @@ describe('migratePostgres', () => {
     } finally {
       await client.end();
       rmSync(v1, { recursive: true, force: true });
+    }
+  });
+
+  it('partitions events and keeps every existing row, its idempotency key and its order', async () => {
+    const url = await emptyDatabase();
+    const v2 = migrationsUpTo(2);
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      await migrate(drizzle(client), {
+        migrationsFolder: v2,
+        migrationsTable: MIGRATIONS_TABLE,
+        migrationsSchema: 'public',
+      });
+      const id = '01890000-0000-7000-8000-000000000002';
+      await client.query(
+        `insert into sessions (id, agent, state, head_seq, created_at)
+         values ($1, 'demo', 'ACTIVE', 3, now() - interval '40 days')`,
+        [id],
+      );
+      await client.query(
+        `insert into events (session_id, seq, type, data, client_message_id, created_at) values
+           ($1, 1, 'session.state', '{"from":null,"to":"CREATED","reason":"created"}', null,
+            now() - interval '40 days'),
+           ($1, 2, 'message.user', '{"clientMessageId":"k1","content":"héllo"}', 'k1',
+            now() - interval '39 days'),
+           ($1, 3, 'message.delta', '{"turnId":"t","text":"hi"}', null, now())`,
+        [id],
+      );
+      await migratePostgres(url, 'sessionwire-test');
+      const kind = await client.query(`select relkind from pg_class where relname = 'events'`);
+      expect(kind.rows[0].relkind).toBe('p');
+      const rows = await client.query(
+        `select seq, tableoid::regclass::text as part from events where session_id = $1 order by seq`,
+        [id],
+      );
+      expect(rows.rows.map((r) => [Number(r.seq), r.part])).toEqual([
+        [1, 'events_legacy'],
+        [2, 'events_legacy'],
+        [3, 'events_legacy'],
+      ]);
+      const keys = await client.query(
+        `select client_message_id, seq,
+           content_sha256 = sha256(convert_to('héllo', 'UTF8')) as same from message_keys`,
+      );
+      expect(keys.rows).toEqual([{ client_message_id: 'k1', seq: '2', same: true }]);
+      // the same key again fails, as the unique index it replaces did
+      await expect(
+        client.query(
+          `insert into events (session_id, seq, type, data, client_message_id)
+           values ($1, 4, 'message.user', '{"content":"again"}', 'k1')`,
+          [id],
+        ),
+      ).rejects.toThrow(/message_keys/);
+      const parts = await client.query(
+        `select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid
+         where i.inhparent = 'events'::regclass order by c.relname`,
+      );
+      const names = parts.rows.map((r) => r.relname as string);
+      expect(names.filter((n) => /^events_p\d{8}$/.test(n))).toHaveLength(3);
+      expect(names).toEqual(expect.arrayContaining(['events_default', 'events_legacy']));
+    } finally {
+      await client.end();
+      rmSync(v2, { recursive: true, force: true });
     }
   });
 });

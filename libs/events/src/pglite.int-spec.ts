@@ -4,6 +4,11 @@ import { IdempotencyConflictError, StaleLeaseError } from './errors';
 import { EventStore } from './event-store';
 import { LeaseStore } from './lease-store';
 import { migratePglite } from './migrator';
+import {
+  listEventPartitions,
+  maintainEventPartitions,
+  type SqlClient,
+} from './partition-maintenance';
 
 /** The embedded database (`npm start`) is PGlite (Postgres 18): the same migrations and store. */
 describe('EventStore on PGlite', () => {
@@ -60,5 +65,43 @@ describe('EventStore on PGlite', () => {
     ).rejects.toBeInstanceOf(StaleLeaseError);
     const heads = await store.getHeads([session.id]);
     expect(heads.get(session.id)).toMatchObject({ state: 'ENDED', activity: 'idle' });
+  });
+
+  it('partitions the log and maintains the partitions as on Postgres 15', async () => {
+    const own = await connectPglite({});
+    try {
+      await migratePglite(own);
+      const client = (own.db as unknown as { $client: SqlClient }).$client;
+      await client.query(`set timezone = 'UTC'`);
+      const ownStore = new EventStore(own.db);
+      const session = await ownStore.createSession({ id: randomUUID(), agent: 'demo' });
+      const names = (await listEventPartitions(client)).map((p) => p.name).sort();
+      expect(names).toEqual(expect.arrayContaining(['events_default', 'events_legacy']));
+      expect(names.filter((n) => /^events_p\d{8}$/.test(n))).toHaveLength(3);
+
+      // ten days later, with one day of retention: the coming partitions appear, the rest go
+      const later = new Date(Date.now() + 10 * 86_400_000);
+      const result = await maintainEventPartitions(client, { now: later, retentionDays: 1 });
+      expect(result.created).toHaveLength(3);
+      expect(result.dropped).toEqual(expect.arrayContaining(['events_legacy']));
+      expect(result.dropped).toHaveLength(4);
+      expect(await ownStore.getEventsAfter(session.id, 0, 10)).toEqual([]);
+      expect(await ownStore.getOldestSeq(session.id)).toBeUndefined();
+      // appends go on (today has no partition any more: events_default takes them), gap-free
+      const appended = await ownStore.append(session.id, [
+        { type: 'message.delta', data: { turnId: 't', text: 'x' } },
+      ]);
+      expect(appended.map((e) => e.seq)).toEqual([2]);
+      expect((await ownStore.getEventsAfter(session.id, 0, 10)).map((e) => e.seq)).toEqual([2]);
+      // at `later` that row is ten days old too: events_default is swapped for an empty one
+      const again = await maintainEventPartitions(client, { now: later, retentionDays: 1 });
+      expect(again).toMatchObject({ created: [], dropped: ['events_default'] });
+      expect(await ownStore.getEventsAfter(session.id, 0, 10)).toEqual([]);
+      expect(await maintainEventPartitions(client, { now: later, retentionDays: 1 })).toMatchObject(
+        { created: [], dropped: [] },
+      );
+    } finally {
+      await own.close();
+    }
   });
 });

@@ -16,7 +16,8 @@ export type SessionEffects = SessionCursor & { activity: Activity };
 /**
  * What one event does to its session's row beyond `head_seq += 1`, applied to `next` (whose
  * `headSeq` is already the event's seq). Throws `Error` with a reason when the event does not fit
- * the row (an {@link InputAlreadyProcessedError} for a turn of input whose turn was closed). `null`: nothing else (the event is row-neutral).
+ * the row (an {@link InputAlreadyProcessedError} for a turn of input whose turn was closed).
+ * `null`: nothing else (the event is row-neutral).
  */
 type Fold<T extends EventType> =
   ((next: SessionCursor, event: Extract<NewEvent, { type: T }>) => void) | null;

@@ -1,5 +1,5 @@
 import { AGENTS } from '@sessionwire/agents';
-import { loadApiConfig } from './api-config';
+import { loadApiConfig, loadMigrateConfig, loadRetentionConfig } from './api-config';
 
 const base = { DATABASE_URL: 'postgres://u@h:5432/db', REDIS_URL: 'redis://h:6379' };
 
@@ -84,6 +84,7 @@ describe(loadApiConfig.name, () => {
     ['API_KEYS', 'tiny'],
     ['LOG_LEVEL', 'loud'],
     ['CORS_ORIGINS', 'https://app.example.com/path'],
+    ['REDIS_CLUSTER_NODES', 'redis-0:6379,redis-1'],
   ])('names %s when it is invalid (%p)', (name, value) => {
     expect(() => loadApiConfig({ ...base, [name]: value })).toThrow(new RegExp(`\\b${name}\\b`));
   });
@@ -92,6 +93,22 @@ describe(loadApiConfig.name, () => {
     expect(() => loadApiConfig({ REDIS_URL: base.REDIS_URL })).toThrow(/DATABASE_URL/);
     expect(() => loadApiConfig({ DATABASE_URL: base.DATABASE_URL })).toThrow(/REDIS_URL/);
     expect(loadApiConfig({}, { requireConnections: false }).databaseUrl).toBeUndefined();
+  });
+
+  it('takes a Redis Cluster instead of REDIS_URL, and refuses both, naming both', () => {
+    const cluster = { DATABASE_URL: base.DATABASE_URL, REDIS_CLUSTER_NODES: 'r0:7000, r1:7001' };
+    expect(loadApiConfig(base).redis).toEqual({ kind: 'server', url: base.REDIS_URL });
+    expect(loadApiConfig(cluster).redis).toEqual({
+      kind: 'cluster',
+      seeds: [
+        { host: 'r0', port: 7000 },
+        { host: 'r1', port: 7001 },
+      ],
+    });
+    expect(() => loadApiConfig({ ...base, REDIS_CLUSTER_NODES: 'r0:7000' })).toThrow(
+      /REDIS_URL and REDIS_CLUSTER_NODES are both set/,
+    );
+    expect(() => loadApiConfig({ ...cluster, REDIS_PREFIX: 'a{b}:' })).toThrow(/REDIS_PREFIX/);
   });
 
   it('accepts exactly the agents of libs/agents', () => {
@@ -111,5 +128,45 @@ describe(loadApiConfig.name, () => {
   it('measures AUTH_SECRET in bytes', () => {
     expect(loadApiConfig({ ...base, AUTH_SECRET: 'é'.repeat(16) }).authSecret).toHaveLength(16);
     expect(() => loadApiConfig({ ...base, AUTH_SECRET: 'é'.repeat(15) })).toThrow(/AUTH_SECRET/);
+  });
+});
+
+describe(loadRetentionConfig.name, () => {
+  const db = { DATABASE_URL: base.DATABASE_URL };
+
+  it('reads DATABASE_URL, EVENT_RETENTION_DAYS (unset: keep everything) and LOG_LEVEL', () => {
+    expect(loadRetentionConfig(db)).toEqual({
+      databaseUrl: base.DATABASE_URL,
+      logLevel: 'info',
+      eventRetentionDays: undefined,
+    });
+    expect(
+      loadRetentionConfig({ ...db, EVENT_RETENTION_DAYS: '30', LOG_LEVEL: 'warn' }),
+    ).toMatchObject({ eventRetentionDays: 30, logLevel: 'warn' });
+  });
+
+  it('needs nothing the API needs to serve: no Redis, no API keys under NODE_ENV=production', () => {
+    expect(loadRetentionConfig({ ...db, NODE_ENV: 'production' }).databaseUrl).toBe(
+      base.DATABASE_URL,
+    );
+    expect(() => loadApiConfig({ ...base, NODE_ENV: 'production' })).toThrow(/API_KEYS/);
+  });
+
+  it.each([
+    [{}, 'invalid configuration: DATABASE_URL is required'],
+    [{ ...db, EVENT_RETENTION_DAYS: '0' }, 'EVENT_RETENTION_DAYS must be an integer from 1'],
+    [{ ...db, EVENT_RETENTION_DAYS: '7d' }, 'EVENT_RETENTION_DAYS'],
+    [{ ...db, LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+  ])('refuses %p naming the variable', (env, message) => {
+    expect(() => loadRetentionConfig(env)).toThrow(message);
+  });
+
+  it('reads EVENT_RETENTION_DAYS for retention only', () => {
+    expect(loadApiConfig({ ...base, EVENT_RETENTION_DAYS: '0' })).not.toHaveProperty(
+      'eventRetentionDays',
+    );
+    expect(loadMigrateConfig({ ...db, EVENT_RETENTION_DAYS: '0' })).not.toHaveProperty(
+      'eventRetentionDays',
+    );
   });
 });

@@ -1,16 +1,16 @@
 import { AGENT_NAMES } from '@sessionwire/agents';
 import {
   CONNECTION_VARIABLES,
-  connectionUrls,
   ConfigError,
   integer,
   list,
   logLevel,
   port,
+  readConnections,
   readEnv,
   required,
   type ConnectionOptions,
-  type ConnectionUrls,
+  type Connections,
   type Env,
   type LogLevel,
 } from '@sessionwire/app-kit';
@@ -46,12 +46,18 @@ export interface ApiConfig {
 }
 
 /** The configuration of `start:api`: the app's, and the connections its `main` opens. */
-export type ApiProcessConfig = ApiConfig & ConnectionUrls;
+export type ApiProcessConfig = ApiConfig & Connections;
 
 /** The configuration of `main.js migrate`: only the database. */
 export interface MigrateConfig {
   databaseUrl: string;
   logLevel: LogLevel;
+}
+
+/** The configuration of `main.js retention`: the database and how long events are kept. */
+export interface RetentionConfig extends MigrateConfig {
+  /** Events older than this many days are removed; undefined keeps everything. */
+  eventRetentionDays?: number;
 }
 
 const schema = z.object({
@@ -90,22 +96,27 @@ const migrateSchema = z.object({
   LOG_LEVEL: logLevel().default('info'),
 });
 
+const retentionSchema = migrateSchema.extend({
+  EVENT_RETENTION_DAYS: integer(1, 100_000).optional(),
+});
+
 /**
  * Reads the API's configuration (PROTOCOL §7). An empty variable counts as unset. Throws a
- * ConfigError naming the offending variable. `DATABASE_URL` and `REDIS_URL` are required unless
- * `requireConnections` is false (the standalone app, which opens its own).
+ * ConfigError naming the offending variable. `DATABASE_URL` and one Redis (`REDIS_URL`, or
+ * `REDIS_CLUSTER_NODES` for a Redis Cluster; not both) are required unless `requireConnections`
+ * is false (the standalone app, which opens its own).
  */
 export function loadApiConfig(env: Env): ApiProcessConfig;
 export function loadApiConfig(
   env: Env,
   options: ConnectionOptions,
-): ApiConfig & Partial<ConnectionUrls>;
+): ApiConfig & Partial<Connections>;
 export function loadApiConfig(
   env: Env,
   options: ConnectionOptions = {},
-): ApiConfig & Partial<ConnectionUrls> {
+): ApiConfig & Partial<Connections> {
   const c = readEnv(schema, env);
-  const connections = connectionUrls(c, options);
+  const connections = readConnections(c, options);
   const apiKeys = c.API_KEYS ?? [];
   const production = c.NODE_ENV === 'production';
   if (production && apiKeys.length === 0 && !c.AUTH_SECRET) {
@@ -138,6 +149,20 @@ export function loadApiConfig(
 export function loadMigrateConfig(env: Env): MigrateConfig {
   const c = readEnv(migrateSchema, env);
   return { databaseUrl: required('DATABASE_URL', c.DATABASE_URL), logLevel: c.LOG_LEVEL };
+}
+
+/**
+ * Reads what `main.js retention` needs: `DATABASE_URL` (required), `EVENT_RETENTION_DAYS` (unset:
+ * nothing is dropped) and `LOG_LEVEL`. Nothing else: a CronJob that shares the API's ConfigMap
+ * but not its secrets (API keys under `NODE_ENV=production`) still runs.
+ */
+export function loadRetentionConfig(env: Env): RetentionConfig {
+  const c = readEnv(retentionSchema, env);
+  return {
+    databaseUrl: required('DATABASE_URL', c.DATABASE_URL),
+    logLevel: c.LOG_LEVEL,
+    eventRetentionDays: c.EVENT_RETENTION_DAYS,
+  };
 }
 
 /** True when neither API keys nor a token secret are configured: every request is allowed. */

@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
 import type { ErrorCode } from '@sessionwire/transport/protocol';
 import { v7 as uuidv7 } from 'uuid';
-import { ApiProblem, problemBody } from './problem';
+import { ApiProblem, problemBody, type ProblemExtensions } from './problem';
 import { isDatabaseUnavailable } from './unavailable';
 
 /** Seconds a client should wait when Postgres is unreachable. */
@@ -14,6 +14,7 @@ export interface Rendered {
   detail: string;
   headers?: Record<string, string>;
   errorId?: string;
+  extensions?: ProblemExtensions;
 }
 
 /** Where an error happened, for its log line. */
@@ -24,10 +25,10 @@ export interface ErrorSite {
 
 /**
  * Renders an error thrown while handling a request (anything but Nest's own HttpException): an
- * ApiProblem as itself, a domain error (the error or one of its causes) as itself (a full write
- * or connection queue is 503 `unavailable` with `Retry-After`, its `detail` naming the queue), an
- * unreachable Postgres as 503 with `Retry-After` saying so, and anything else as a generic 500
- * whose `errorId` the log line also carries.
+ * ApiProblem as itself (with its extension members, `oldestSeq`), a domain error (the error or one
+ * of its causes) as itself (a full write or connection queue is 503 `unavailable` with
+ * `Retry-After`, its `detail` naming the queue), an unreachable Postgres as 503 with `Retry-After`
+ * saying so, and anything else as a generic 500 whose `errorId` the log line also carries.
  */
 export function renderError(
   exception: unknown,
@@ -35,7 +36,12 @@ export function renderError(
   logger: Pick<Logger, 'error'>,
 ): Rendered {
   if (exception instanceof ApiProblem) {
-    return { code: exception.code, detail: exception.message, headers: exception.headers };
+    return {
+      code: exception.code,
+      detail: exception.message,
+      headers: exception.headers,
+      extensions: exception.options.extensions,
+    };
   }
   const domain = domainError(exception);
   if (domain) {
@@ -76,7 +82,7 @@ export function problemResponse(rendered: Rendered): {
   headers: [string, string][];
   body: string;
 } {
-  const body = problemBody(rendered.code, rendered.detail, rendered.errorId);
+  const body = problemBody(rendered.code, rendered.detail, rendered.errorId, rendered.extensions);
   return {
     status: body.status,
     headers: [

@@ -12,6 +12,7 @@ const TITLES: Record<ErrorCode, string> = {
   idempotency_conflict: 'Idempotency conflict',
   illegal_transition: 'Illegal transition',
   stale_lease: 'Stale lease',
+  history_expired: 'History expired',
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   internal_error: 'Internal error',
@@ -21,15 +22,23 @@ const TITLES: Record<ErrorCode, string> = {
 /** Base of the `type` URI of every problem; `type` is this plus the code. */
 export const PROBLEM_TYPE_BASE = 'https://sessionwire.dev/problems/';
 
+/** Members a problem may carry beyond the standard ones (RFC 9457 extension members). */
+export type ProblemExtensions = Pick<Problem, 'oldestSeq'>;
+
 export interface ApiProblemOptions {
   /**
    * Set when this answer is given by design, not because something failed (a stream refused while
    * the node drains): the request is logged at this level, without a stack, even for a 5xx.
    */
   expected?: 'info' | 'warn';
+  /** Members the body carries beside the standard ones (`oldestSeq` of a `history_expired`). */
+  extensions?: ProblemExtensions;
 }
 
-/** A DomainError raised by the API itself, possibly with response headers (Retry-After, Allow). */
+/**
+ * A DomainError raised by the API itself, possibly with response headers (Retry-After, Allow)
+ * and extension members (`oldestSeq`).
+ */
 export class ApiProblem extends DomainError {
   constructor(
     code: ErrorCode,
@@ -41,7 +50,12 @@ export class ApiProblem extends DomainError {
   }
 }
 
-export function problemBody(code: ErrorCode, detail: string, errorId?: string): Problem {
+export function problemBody(
+  code: ErrorCode,
+  detail: string,
+  errorId?: string,
+  extensions: ProblemExtensions = {},
+): Problem {
   return {
     type: PROBLEM_TYPE_BASE + code.replaceAll('_', '-'),
     title: TITLES[code],
@@ -49,6 +63,7 @@ export function problemBody(code: ErrorCode, detail: string, errorId?: string): 
     detail,
     code,
     ...(errorId ? { errorId } : {}),
+    ...extensions,
   };
 }
 

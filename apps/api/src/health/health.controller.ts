@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Inject, Logger, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { DATABASE_HANDLE, type DatabaseHandle } from '@sessionwire/events';
-import { BROKER, type Broker } from '@sessionwire/transport/server';
+import { BROKER, isProbedBroker, type Broker } from '@sessionwire/transport/server';
 import type { Response } from 'express';
 import { RequireAccess } from '../auth/access.decorator';
 import { ApiProblem } from '../errors/problem';
@@ -47,14 +47,17 @@ export class HealthController {
 
   @Get('readyz')
   @RequireAccess('public')
-  @ApiOperation({ summary: 'Readiness: 503 while draining or when Postgres/Redis are unreachable' })
+  @ApiOperation({
+    summary:
+      'Readiness: 503 while draining or when Postgres/Redis are unreachable; a Redis Cluster reports its state',
+  })
   @ApiResponse({ status: 200, schema: { $ref: '#/components/schemas/Health' } })
   @ApiResponse({
     status: 503,
     description: 'unavailable (Retry-After)',
     content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
   })
-  async readyz(): Promise<{ status: string }> {
+  async readyz(): Promise<{ status: string; redisCluster?: { state: string; masters: number } }> {
     // Readiness reports; it is not itself the fault (a dependency's failure is logged below).
     const unavailable = (detail: string, expected: 'info' | 'warn' = 'warn') =>
       new ApiProblem('unavailable', detail, { 'Retry-After': '5' }, { expected });
@@ -65,13 +68,21 @@ export class HealthController {
       this.logger.warn({ err: error }, 'readiness: postgres unreachable');
       throw unavailable('postgres is unreachable');
     }
-    const ping = (this.broker as Broker & { ping?: () => Promise<unknown> }).ping;
-    if (ping) {
+    if (isProbedBroker(this.broker)) {
       try {
-        await within(ping.call(this.broker), 'redis');
+        await within(this.broker.ping(), 'redis');
       } catch (error) {
         this.logger.warn({ err: error }, 'readiness: redis unreachable');
         throw unavailable('redis is unreachable');
+      }
+      const stats = await this.broker.stats();
+      // A cluster that lost a master is degraded, not down: every node is as able as any other
+      // to serve streams, so readiness stays; the body and the metrics say it.
+      if (stats.kind === 'redis-cluster') {
+        return {
+          status: 'ready',
+          redisCluster: { state: stats.clusterState ?? 'unknown', masters: stats.masters ?? 0 },
+        };
       }
     }
     return { status: 'ready' };

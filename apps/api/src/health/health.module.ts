@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { BrokerMetricsService } from './broker-metrics.service';
 import { HealthController } from './health.controller';
 
-@Module({ controllers: [HealthController] })
+@Module({ controllers: [HealthController], providers: [BrokerMetricsService] })
 export class HealthModule {}

@@ -43,6 +43,7 @@ const ERROR_TEXT: Record<number, string> = {
   403: 'forbidden: token for another session, missing scope, or an API key is needed',
   404: 'session_not_found',
   409: 'session_ended or idempotency_conflict',
+  410: 'history_expired: retention removed events asked for; `oldestSeq` is the first one left',
   413: 'payload_too_large: body over the limit or content over MAX_MESSAGE_BYTES',
   415: 'unsupported_media_type: a body that is not application/json',
   500: 'internal_error: generic text with an errorId',

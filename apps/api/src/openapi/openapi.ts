@@ -96,10 +96,24 @@ const SCHEMAS: Record<string, object> = {
       detail: str,
       code: { enum: Object.keys(ERROR_CODES) },
       errorId: { type: 'string', description: 'internal_error only; also in the server log' },
+      oldestSeq: {
+        type: 'integer',
+        minimum: 1,
+        description: 'history_expired only: the first seq still stored (older ones were removed)',
+      },
     },
     ['type', 'title', 'status', 'detail', 'code'],
   ),
-  Health: obj({ status: str }),
+  Health: obj(
+    {
+      status: str,
+      redisCluster: {
+        ...obj({ state: { enum: ['ok', 'fail', 'unknown'] }, masters: int }),
+        description: 'with REDIS_CLUSTER_NODES: fail while a slot has no live master (degraded)',
+      },
+    },
+    ['status'],
+  ),
 };
 
 /** The OpenAPI 3 document of every route (served at /openapi.json and /docs). */

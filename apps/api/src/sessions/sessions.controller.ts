@@ -64,7 +64,7 @@ export class SessionsController {
   @Get(':id/events')
   @RequireAccess('read')
   @ApiOperation({ summary: 'Read the log: after a seq (ascending) or just below one' })
-  @ApiDoc({ id: true, query: 'events', ok: [200, 'EventsPage'], auth: 'read' })
+  @ApiDoc({ id: true, query: 'events', ok: [200, 'EventsPage'], auth: 'read', errors: [410] })
   events(
     @SessionId() id: string,
     @Query(new ZodPipe(eventsQuerySchema, 'query')) query: EventsQuery,

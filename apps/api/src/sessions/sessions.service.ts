@@ -60,15 +60,30 @@ export class SessionsService {
     return { sessions: page.map(toSession), nextCursor };
   }
 
+  /**
+   * A page of the log. Retention removes a prefix of it, so a page that starts later than asked
+   * (or is empty below the head) asked for removed seqs: 410 `history_expired` with `oldestSeq`.
+   */
   async events(sessionId: string, query: EventsQuery): Promise<EventsPage> {
     const row = await this.store.requireSession(sessionId);
+    const head = Number(row.headSeq);
     let events;
     let hasMore: boolean;
     if (query.before !== undefined) {
-      events = await this.store.getEventsBefore(sessionId, query.before, query.limit);
-      hasMore = events.length > 0 && events[0].seq > 1;
+      const rows = await this.store.getEventsBefore(sessionId, query.before, query.limit + 1);
+      hasMore = rows.length > query.limit;
+      events = rows.slice(-query.limit);
+      // the page ends at `top`; were nothing removed it would hold min(limit, top) events
+      const top = events.at(-1)?.seq ?? Math.min(query.before - 1, head);
+      if (top >= 1 && events.length < Math.min(query.limit, top)) {
+        await this.historyExpired(sessionId, events[0]?.seq);
+      }
     } else {
-      events = await this.store.getEventsAfter(sessionId, query.after ?? 0, query.limit + 1);
+      const after = query.after ?? 0;
+      events = await this.store.getEventsAfter(sessionId, after, query.limit + 1);
+      if (events.length > 0 ? events[0].seq > after + 1 : after < head) {
+        await this.historyExpired(sessionId, events[0]?.seq);
+      }
       hasMore = events.length > query.limit;
       events = events.slice(0, query.limit);
     }
@@ -76,11 +91,24 @@ export class SessionsService {
     return {
       sessionId,
       events,
-      headSeq: Math.max(Number(row.headSeq), last),
+      headSeq: Math.max(head, last),
       state: row.state as SessionState,
       activity: row.activity as Activity,
       hasMore,
     };
+  }
+
+  private async historyExpired(sessionId: string, firstRead: number | undefined): Promise<never> {
+    const oldestSeq =
+      firstRead ??
+      (await this.store.getOldestSeq(sessionId)) ??
+      (await this.store.getHeadSeq(sessionId)) + 1;
+    throw new ApiProblem(
+      'history_expired',
+      `events of session ${sessionId} before seq ${oldestSeq} were removed by retention`,
+      {},
+      { extensions: { oldestSeq } },
+    );
   }
 
   async postMessage(sessionId: string, body: PostMessageBody): Promise<MessageAccepted> {

@@ -10,7 +10,7 @@ describe('loadWorkerConfig', () => {
     const config = loadWorkerConfig(urls);
     expect(config).toMatchObject({
       databaseUrl: urls.DATABASE_URL,
-      redisUrl: urls.REDIS_URL,
+      redis: { kind: 'server', url: urls.REDIS_URL },
       concurrency: 50,
       leaseMs: 10_000,
       idleReleaseMs: 30_000,
@@ -69,6 +69,8 @@ describe('loadWorkerConfig', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ DATABASE_URL: '' }, 'DATABASE_URL'],
     [{ REDIS_URL: '   ' }, 'REDIS_URL'],
+    [{ REDIS_CLUSTER_NODES: 'r0:port' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'r0:7000' }, 'REDIS_URL and REDIS_CLUSTER_NODES are both set'],
   ])('refuses %p naming %s', (env, name) => {
     expect(() => loadWorkerConfig({ ...urls, ...env })).toThrow(name);
   });
@@ -78,6 +80,22 @@ describe('loadWorkerConfig', () => {
       leaseMs: 10_000,
       metricsPort: undefined,
     });
+  });
+
+  it('takes REDIS_CLUSTER_NODES instead of REDIS_URL', () => {
+    const config = loadWorkerConfig({
+      DATABASE_URL: urls.DATABASE_URL,
+      REDIS_CLUSTER_NODES: 'r0:7000',
+    });
+    expect(config.redis).toEqual({ kind: 'cluster', seeds: [{ host: 'r0', port: 7000 }] });
+    expect(() =>
+      loadWorkerConfig({
+        ...urls,
+        REDIS_URL: '',
+        REDIS_CLUSTER_NODES: 'r0:7000',
+        REDIS_PREFIX: '{x}',
+      }),
+    ).toThrow(/REDIS_PREFIX must not contain/);
   });
 
   it('does not need the URLs when the caller provides the connections', () => {

@@ -2,15 +2,15 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import {
   CONNECTION_VARIABLES,
-  connectionUrls,
   integer,
   logLevel,
   MAX_TIMER_MS,
   port,
+  readConnections,
   readEnv,
   url,
   type ConnectionOptions,
-  type ConnectionUrls,
+  type Connections,
   type Env,
   type LogLevel,
 } from '@sessionwire/app-kit';
@@ -66,7 +66,7 @@ export interface WorkerConfig {
 }
 
 /** The configuration of `start:worker`: the worker's, and the connections its `main` opens. */
-export type WorkerProcessConfig = WorkerConfig & ConnectionUrls;
+export type WorkerProcessConfig = WorkerConfig & Connections;
 
 /** DI token of the validated {@link WorkerConfig}. */
 export const WORKER_CONFIG = Symbol('WORKER_CONFIG');
@@ -76,21 +76,22 @@ export const WORKER_APPLICATION_NAME = 'sessionwire-worker';
 
 /**
  * Validates the worker's environment once at start. An empty variable counts as unset; an invalid
- * one throws a ConfigError whose message names the variable. `DATABASE_URL` and `REDIS_URL` are
- * required unless `requireConnections` is false (an embedding process provides the connections).
+ * one throws a ConfigError whose message names the variable. `DATABASE_URL` and one Redis
+ * (`REDIS_URL`, or `REDIS_CLUSTER_NODES` for a Redis Cluster; not both) are required unless
+ * `requireConnections` is false (an embedding process provides the connections).
  */
 export function loadWorkerConfig(env: Env): WorkerProcessConfig;
 export function loadWorkerConfig(
   env: Env,
   options: ConnectionOptions,
-): WorkerConfig & Partial<ConnectionUrls>;
+): WorkerConfig & Partial<Connections>;
 export function loadWorkerConfig(
   env: Env,
   options: ConnectionOptions = {},
-): WorkerConfig & Partial<ConnectionUrls> {
+): WorkerConfig & Partial<Connections> {
   const v = readEnv(schema, env);
   return {
-    ...connectionUrls(v, options),
+    ...readConnections(v, options),
     redisPrefix: v.REDIS_PREFIX ?? '',
     workerId: v.WORKER_ID ?? defaultWorkerId(),
     concurrency: v.WORKER_CONCURRENCY,

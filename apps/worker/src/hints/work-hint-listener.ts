@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import {
-  WORK_CHANNEL,
+  subscribeWork,
   type Broker,
   type Unsubscribe,
   type WorkHint,
@@ -29,7 +29,7 @@ export class WorkHintListener {
 
   async start(): Promise<void> {
     this.broker.onResubscribe(() => this.handlers.resync());
-    this.unsubscribe = await this.broker.subscribe(WORK_CHANNEL, (payload) => this.handle(payload));
+    this.unsubscribe = await subscribeWork(this.broker, (payload) => this.handle(payload));
   }
 
   async stop(): Promise<void> {

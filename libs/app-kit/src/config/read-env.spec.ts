@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { connectionUrls, CONNECTION_VARIABLES } from './connections';
 import { integer, list, logLevel, port, url } from './parsers';
 import { ConfigError, readEnv, required } from './read-env';
 
@@ -79,35 +78,5 @@ describe('config parsers', () => {
     expect(logLevel().safeParse('loud').error?.issues[0].message).toBe(
       'must be one of fatal, error, warn, info, debug, trace, silent',
     );
-  });
-});
-
-describe(connectionUrls.name, () => {
-  const connections = z.object(CONNECTION_VARIABLES);
-
-  it('requires both URLs unless told otherwise', () => {
-    const both = readEnv(connections, {
-      DATABASE_URL: 'postgresql://h/db',
-      REDIS_URL: 'redis://h:6379',
-    });
-    expect(connectionUrls(both)).toEqual({
-      databaseUrl: 'postgresql://h/db',
-      redisUrl: 'redis://h:6379',
-    });
-    expect(() => connectionUrls({ REDIS_URL: 'redis://h' })).toThrow(/DATABASE_URL is required/);
-    expect(() => connectionUrls({ DATABASE_URL: 'postgres://h/db' })).toThrow(
-      /REDIS_URL is required/,
-    );
-    expect(connectionUrls({}, { requireConnections: false })).toEqual({
-      databaseUrl: undefined,
-      redisUrl: undefined,
-    });
-  });
-
-  it('refuses a database or Redis URL of another protocol', () => {
-    expect(() => readEnv(connections, { DATABASE_URL: 'mysql://h/db' })).toThrow(
-      'invalid configuration: DATABASE_URL must be a URL (postgres: or postgresql:)',
-    );
-    expect(() => readEnv(connections, { REDIS_URL: 'http://h' })).toThrow(/REDIS_URL/);
   });
 });

@@ -1,2 +1,3 @@
 export * from './sessions.table';
 export * from './events.table';
+export * from './message-keys.table';

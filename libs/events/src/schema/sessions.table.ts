@@ -24,6 +24,8 @@ import {
  *   `message.user` whose turn is closed. Input is pending while `last_input_seq > processed_seq`.
  * - `activity` is `running` iff a turn is open (`turn_id` set) or input is pending.
  * - `id` is a UUIDv7, so ordering by id is ordering by creation time (lists page by id).
+ * - `last_event_at` is the `created_at` of the newest event (the next one gets
+ *   `greatest(clock_timestamp(), last_event_at)`, so `created_at` never decreases along seqs).
  * - `lease_epoch` grows at every claim, release, detach and end; an append or transition that
  *   carries an older epoch is refused (fencing).
  */
@@ -44,6 +46,9 @@ export const sessions = pgTable(
     leaseEpoch: integer('lease_epoch').notNull().default(0),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    lastEventAt: timestamp('last_event_at', { withTimezone: true, mode: 'date' })
+      .notNull()
+      .defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [

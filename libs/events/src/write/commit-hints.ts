@@ -1,7 +1,7 @@
 import type { StoredEvent } from '@sessionwire/transport/protocol';
 import {
   publishEvents,
-  WORK_CHANNEL,
+  publishWork,
   type Broker,
   type WorkHint,
 } from '@sessionwire/transport/server';
@@ -33,14 +33,15 @@ export function workHintsOf(events: readonly StoredEvent[]): WorkHint[] {
 
 /**
  * The `onCommitted` hook of both apps: publishes the committed events on their sessions' channels
- * (one hint per session) and the work hints they imply on the work channel. Hints are published
- * only here, after commit; the broker never throws (a lost hint is repaired by sync and polling).
+ * (one hint per session) and the work hints they imply on each session's work channel
+ * (`publishWork`). Hints are published only here, after commit; the broker never throws (a lost
+ * hint is repaired by sync and polling).
  */
 export function publishCommitted(broker: Broker): CommitHook {
   return async (events) => {
     await Promise.all([
       publishEvents(broker, events),
-      ...workHintsOf(events).map((hint) => broker.publish(WORK_CHANNEL, JSON.stringify(hint))),
+      ...workHintsOf(events).map((hint) => publishWork(broker, hint)),
     ]);
   };
 }

@@ -4,6 +4,7 @@ import type { NewEvent, SessionState, StoredEvent } from '@sessionwire/transport
 import type { Database } from '../database';
 import { SessionNotFoundError } from '@sessionwire/transport/protocol/domain-errors';
 import { sessions, type SessionRow } from '../schema';
+import { SessionBounds } from '../session-bounds';
 import { isUuid, prepareEvents, storableJson, storedEvent } from './event-validation';
 import { lockedWrite, rowsOf } from './locked-write';
 import type { SessionCommand } from './session-command';
@@ -62,12 +63,19 @@ export class SessionWriter {
   private static readonly log = new Logger('SessionWriter');
   private readonly pipeline: WritePipeline;
   private readonly onCommitted: CommitHook;
+  /** Where each session's events begin, as far as this process wrote or read them (reads use it). */
+  readonly bounds: SessionBounds;
 
   constructor(
     private readonly db: Database,
     options: WriterOptions = {},
   ) {
-    this.onCommitted = options.onCommitted ?? (() => undefined);
+    this.bounds = new SessionBounds(db);
+    const hook = options.onCommitted ?? (() => undefined);
+    this.onCommitted = (events) => {
+      this.noteEvents(events);
+      return hook(events);
+    };
     this.pipeline = new WritePipeline(db, {
       batchMax: options.batchMax ?? 512,
       queueMax: options.queueMax ?? 10_000,
@@ -92,11 +100,12 @@ export class SessionWriter {
       insert into events (session_id, seq, type, data)
       select s.id, 1, 'session.state', ${created.json}::jsonb from s
       returning session_id, seq, type, data, created_at`);
-    await this.committed(rowsOf<Parameters<typeof storedEvent>[0]>(result).map(storedEvent));
     const [row] = await this.db
       .select()
       .from(sessions)
       .where(sql`${sessions.id} = ${input.id}`);
+    this.bounds.note(row.id, row.createdAt);
+    await this.committed(rowsOf<Parameters<typeof storedEvent>[0]>(result).map(storedEvent));
     return row;
   }
 
@@ -221,6 +230,7 @@ export class SessionWriter {
   ): Promise<SessionChange[]> {
     const { outcome, rows } = await this.db.transaction(async (tx) => {
       const picked = await pick(tx);
+      for (const row of picked) this.bounds.note(row.id, row.createdAt);
       const written = await lockedWrite(tx, picked.map(command), { locked: picked });
       return { outcome: written, rows: picked };
     });
@@ -235,6 +245,17 @@ export class SessionWriter {
       }
     });
     return out;
+  }
+
+  /** Records committed events in the bounds (partitioned-log.ts, rule 3), session by session. */
+  private noteEvents(events: readonly StoredEvent[]): void {
+    const bySession = new Map<string, StoredEvent[]>();
+    for (const event of events) {
+      const list = bySession.get(event.sessionId) ?? [];
+      list.push(event);
+      bySession.set(event.sessionId, list);
+    }
+    for (const [sessionId, list] of bySession) this.bounds.noteEvents(sessionId, list);
   }
 
   private async committed(events: readonly StoredEvent[]): Promise<void> {

@@ -49,6 +49,7 @@ export const ERROR_CODES = {
   idempotency_conflict: 409,
   illegal_transition: 409,
   stale_lease: 409,
+  history_expired: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal_error: 500,
@@ -64,4 +65,6 @@ export interface Problem {
   detail: string;
   code: ErrorCode;
   errorId?: string;
+  /** `history_expired` only: the first seq still stored (§8). */
+  oldestSeq?: number;
 }

@@ -1,3 +1,4 @@
+import calculateSlot from 'cluster-key-slot';
 import type { StoredEvent } from '../protocol';
 
 export type Unsubscribe = () => Promise<void>;
@@ -28,13 +29,47 @@ export interface Broker {
 
 export const BROKER = Symbol('BROKER');
 
-/** Channel of a session's hints (`SessionHint`). */
+/**
+ * Channel of a session's hints (`SessionHint`). The session id is a Redis Cluster hash tag, so
+ * every channel of one session hashes to one slot (sharded pub/sub needs that) and sessions spread
+ * over all shards.
+ */
 export function sessionChannel(sessionId: string): string {
-  return `session:${sessionId}`;
+  return `session:{${sessionId}}`;
 }
 
-/** Channel of work hints for workers (`WorkHint`). */
-export const WORK_CHANNEL = 'work';
+/** Hash slots of a Redis Cluster. */
+const SLOTS = 16384;
+
+/** Number of work-hint channels: workers subscribe to all of them, the API publishes on one. */
+export const WORK_CHANNEL_COUNT = 32;
+
+/**
+ * The work-hint channels (`WorkHint`), hash-tagged so that their slots lie evenly over the 16384
+ * hash slots: on a Redis Cluster they spread over every shard instead of loading one.
+ */
+export const WORK_CHANNELS: readonly string[] = spreadOverSlots(WORK_CHANNEL_COUNT).map(
+  (tag) => `work:{${tag}}`,
+);
+
+/** The work channel of a session's hints: always the same one, so they stay in order. */
+export function workChannel(sessionId: string): string {
+  return WORK_CHANNELS[calculateSlot(sessionId) % WORK_CHANNELS.length];
+}
+
+/** `count` short hash tags whose slots fall one in each of `count` equal slot ranges. */
+function spreadOverSlots(count: number): string[] {
+  const tags: (string | undefined)[] = new Array<string | undefined>(count);
+  let found = 0;
+  for (let n = 0; found < count; n++) {
+    const bucket = Math.floor((calculateSlot(String(n)) * count) / SLOTS);
+    if (tags[bucket] === undefined) {
+      tags[bucket] = String(n);
+      found++;
+    }
+  }
+  return tags as string[];
+}
 
 /**
  * Published on {@link sessionChannel} after events were committed. `events` carries them when the
@@ -46,7 +81,7 @@ export interface SessionHint {
   events?: StoredEvent[];
 }
 
-/** Published on {@link WORK_CHANNEL}: new input to claim, or an interrupt of a running turn. */
+/** Published on {@link workChannel}: new input to claim, or an interrupt of a running turn. */
 export type WorkHint =
   | { kind: 'input'; sessionId: string }
   | { kind: 'interrupt'; sessionId: string; turnId: string }
@@ -54,6 +89,33 @@ export type WorkHint =
 
 /** Largest hint payload that carries events inline (bytes of JSON); larger hints carry heads only. */
 export const MAX_INLINE_HINT_BYTES = 64 * 1024;
+
+/** Publishes a work hint on its session's work channel. */
+export async function publishWork(broker: Broker, hint: WorkHint): Promise<void> {
+  await broker.publish(workChannel(hint.sessionId), JSON.stringify(hint));
+}
+
+/**
+ * Subscribes one listener to every work channel (what a worker does: it must see the hints of all
+ * sessions). Resolves once all are live; the returned function unsubscribes from all.
+ */
+export async function subscribeWork(
+  broker: Broker,
+  listener: BrokerListener,
+): Promise<Unsubscribe> {
+  const subscribed = await Promise.allSettled(
+    WORK_CHANNELS.map((c) => broker.subscribe(c, listener)),
+  );
+  const unsubscribes = subscribed.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = subscribed.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(unsubscribes.map((u) => u()));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return async () => {
+    await Promise.all(unsubscribes.map((u) => u()));
+  };
+}
 
 /** Builds the payload of a {@link SessionHint} for events just committed. */
 export function encodeSessionHint(sessionId: string, events: readonly StoredEvent[]): string {
@@ -76,4 +138,39 @@ export async function publishEvents(broker: Broker, events: readonly StoredEvent
       broker.publish(sessionChannel(id), encodeSessionHint(id, list)),
     ),
   );
+}
+
+/** What a broker backed by Redis reports about itself (readiness probes and metrics). */
+export interface BrokerStats {
+  kind: 'redis' | 'redis-cluster';
+  /** Connected, and (cluster) every slot served: `cluster_state:ok`. */
+  up: boolean;
+  /** Why `up` is false, for logs and the readiness answer. */
+  problem?: string;
+  /** `cluster_state` of a Redis Cluster: `ok`, or `fail` while some slot has no live master. */
+  clusterState?: string;
+  /** Masters in the slot map (cluster only). */
+  masters?: number;
+  /** Open subscriber connections (cluster: one per master that serves a subscribed channel). */
+  subscriberConnections: number;
+  /** Channels subscribed upstream. */
+  channels: number;
+  /** Error events seen (connection errors included), whether or not they were logged. */
+  errors: number;
+  /** Times the subscriptions were restored after a loss (reconnect, failover, slot move). */
+  resubscribes: number;
+  /** Publishes that failed or timed out (the hint is lost; the periodic sync repairs it). */
+  publishFailures: number;
+}
+
+/** A broker that can be probed: the Redis brokers. */
+export interface ProbedBroker extends Broker {
+  /** Resolves when Redis answers; rejects with the reason otherwise (readiness). */
+  ping(waitMs?: number): Promise<void>;
+  stats(): Promise<BrokerStats>;
+}
+
+export function isProbedBroker(broker: Broker): broker is ProbedBroker {
+  const probed = broker as Partial<ProbedBroker>;
+  return typeof probed.ping === 'function' && typeof probed.stats === 'function';
 }

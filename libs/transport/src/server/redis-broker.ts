@@ -1,13 +1,16 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Broker, BrokerListener, Unsubscribe } from './broker';
+import type { BrokerListener, BrokerStats, ProbedBroker, Unsubscribe } from './broker';
+import { ErrorThrottle } from './error-throttle';
 
 export interface RedisBrokerOptions {
   url: string;
   /** Prepended to every channel (isolates tests and tenants sharing one Redis). */
   prefix?: string;
-  /** Reports failed publishes and connection errors; the broker never throws on them. */
+  /** Reports failed publishes and connection errors, rate-limited per context; never thrown. */
   onError?: (error: Error, context: string) => void;
   connectionName?: string;
+  /** At most one error report per context in this window (default 10 s). */
+  errorLogIntervalMs?: number;
 }
 
 /**
@@ -16,7 +19,7 @@ export interface RedisBrokerOptions {
  * and the subscriber re-subscribes every channel, then calls the `onResubscribe` listeners (hints
  * published while it was away are lost, by design of pub/sub).
  */
-export class RedisBroker implements Broker {
+export class RedisBroker implements ProbedBroker {
   private readonly pub: Redis;
   private readonly sub: Redis;
   private readonly prefix: string;
@@ -24,10 +27,14 @@ export class RedisBroker implements Broker {
   /** Upstream SUBSCRIBE in flight per channel: later subscribers wait for it too. */
   private readonly subscribing = new Map<string, Promise<unknown>>();
   private readonly resubscribeListeners: (() => void)[] = [];
+  private readonly errors: ErrorThrottle;
   private readyOnce = false;
+  private resubscribes = 0;
+  private publishFailures = 0;
 
-  constructor(private readonly options: RedisBrokerOptions) {
+  constructor(options: RedisBrokerOptions) {
     this.prefix = options.prefix ?? '';
+    this.errors = new ErrorThrottle(options.onError, { intervalMs: options.errorLogIntervalMs });
     const base: RedisOptions = {
       lazyConnect: false,
       maxRetriesPerRequest: null,
@@ -60,7 +67,8 @@ export class RedisBroker implements Broker {
     try {
       await this.pub.publish(this.prefix + channel, payload);
     } catch (error) {
-      this.report(error as Error, `publish ${channel}`);
+      this.publishFailures++;
+      this.report(error as Error, 'publish');
     }
   }
 
@@ -109,6 +117,25 @@ export class RedisBroker implements Broker {
     await this.pub.ping();
   }
 
+  async stats(): Promise<BrokerStats> {
+    let problem: string | undefined;
+    try {
+      await this.ping(500);
+    } catch (error) {
+      problem = `redis: ${(error as Error).message}`;
+    }
+    return {
+      kind: 'redis',
+      up: problem === undefined,
+      problem,
+      subscriberConnections: this.sub.status === 'ready' ? 1 : 0,
+      channels: this.channels.size,
+      errors: this.errors.total,
+      resubscribes: this.resubscribes,
+      publishFailures: this.publishFailures,
+    };
+  }
+
   async close(): Promise<void> {
     this.channels.clear();
     // QUIT needs a live connection; one that is still (re)connecting is dropped at once, or its
@@ -130,6 +157,7 @@ export class RedisBroker implements Broker {
     const live = keys.length > 0 ? this.sub.subscribe(...keys) : Promise.resolve();
     live.then(
       () => {
+        this.resubscribes++;
         for (const listener of this.resubscribeListeners) listener();
       },
       (error: Error) => this.report(error, 'resubscribe'),
@@ -137,7 +165,7 @@ export class RedisBroker implements Broker {
   }
 
   private report(error: Error, context: string): void {
-    this.options.onError?.(error, context);
+    this.errors.report(error, context);
   }
 }
 

@@ -1,3 +1,4 @@
+import { sessionChannel } from './broker';
 import { MemoryBroker } from './memory-broker';
 import { StreamHub } from './stream-hub';
 import { HubFixture, sessionIds } from './testing/hub-fixture';
@@ -61,7 +62,7 @@ describe(`${StreamHub.name} live repair and sync`, () => {
     const streams = await Promise.all([f.openLive(S1), f.openLive(S1)]);
     f.history.eventReads.splice(0);
     f.history.appendDeltas(S1, 4);
-    await broker.publish(`session:${S1}`, JSON.stringify({ sessionId: S1, headSeq: 6 }));
+    await broker.publish(sessionChannel(S1), JSON.stringify({ sessionId: S1, headSeq: 6 }));
     await Promise.all(streams.map((c) => c.waitFor((x) => x.seqs.length === 6)));
     expect(f.history.eventReads).toHaveLength(1);
     expect(f.metrics.get('hintMissed')).toBe(0);

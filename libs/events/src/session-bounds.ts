@@ -1,0 +1,97 @@
+import type { StoredEvent } from '@sessionwire/transport/protocol';
+import { eq } from 'drizzle-orm';
+import type { Database } from './database';
+import { sessions } from './schema';
+
+const DAY_MS = 86_400_000;
+/** Days remembered per session (the newest ones: reads are mostly near the head). */
+const MAX_DAYS = 8;
+
+interface Known {
+  /** Start of the UTC day the session was created. */
+  createdDay: number;
+  /** UTC day start → lowest seq seen written on that day. */
+  days: Map<number, number>;
+}
+
+const dayOf = (time: number) => Math.floor(time / DAY_MS) * DAY_MS;
+
+/**
+ * Per session, a lower bound of `created_at` for the events after a seq, so reads add
+ * `created_at >= bound` (a parameter: Postgres prunes the older partitions at planning time).
+ *
+ * `created_at` never decreases along a session's seqs, so when an event with seq `s` was written
+ * on day `d`, every event after seq `s - 1` was written on `d` or later. Reads and appends through
+ * the store record, per day, the lowest seq seen on it; a read after `afterSeq` is bounded by the
+ * day before the newest day whose lowest seen seq is at most `afterSeq + 1` (the day of slack
+ * covers rows written before migration 0002, whose `created_at` was their transaction's start and
+ * could run backwards by one transaction's length), else by the session's creation day (no event
+ * is older than its session). A resume near the head then touches the last two days, not every
+ * partition since the session began.
+ *
+ * `sessions.created_at` never changes; known sessions are cached, most recently used first, at
+ * most `maxEntries`.
+ */
+export class SessionBounds {
+  private readonly known = new Map<string, Known>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly maxEntries = 50_000,
+  ) {}
+
+  /** Records a session row seen elsewhere (a create, a lock, a lookup). */
+  note(sessionId: string, createdAt: Date): void {
+    if (this.known.has(sessionId)) return;
+    this.remember(sessionId, { createdDay: dayOf(createdAt.getTime()), days: new Map() });
+  }
+
+  /** Records events read or written (any order): where their days begin, as far as seen. */
+  noteEvents(sessionId: string, events: readonly StoredEvent[]): void {
+    const known = this.known.get(sessionId);
+    if (!known) return;
+    for (const event of events) {
+      const day = dayOf(Date.parse(event.createdAt));
+      const lowest = known.days.get(day);
+      if (lowest === undefined || event.seq < lowest) known.days.set(day, event.seq);
+    }
+    if (known.days.size > MAX_DAYS) {
+      const oldest = [...known.days.keys()].sort((a, b) => a - b);
+      for (const day of oldest.slice(0, known.days.size - MAX_DAYS)) known.days.delete(day);
+    }
+  }
+
+  /**
+   * The bound for events with `seq > afterSeq` (omitted: any event); undefined when the session
+   * does not exist.
+   */
+  async of(sessionId: string, afterSeq?: number): Promise<Date | undefined> {
+    let known = this.known.get(sessionId);
+    if (known) {
+      this.remember(sessionId, known);
+    } else {
+      const [row] = await this.db
+        .select({ createdAt: sessions.createdAt })
+        .from(sessions)
+        .where(eq(sessions.id, sessionId));
+      if (!row) return undefined;
+      this.note(sessionId, row.createdAt);
+      known = this.known.get(sessionId)!;
+    }
+    let bound = known.createdDay;
+    if (afterSeq !== undefined) {
+      for (const [day, lowest] of known.days) {
+        if (lowest <= afterSeq + 1 && day - DAY_MS > bound) bound = day - DAY_MS;
+      }
+    }
+    return new Date(bound);
+  }
+
+  private remember(sessionId: string, known: Known): void {
+    this.known.delete(sessionId);
+    this.known.set(sessionId, known);
+    if (this.known.size > this.maxEntries) {
+      this.known.delete(this.known.keys().next().value!);
+    }
+  }
+}
