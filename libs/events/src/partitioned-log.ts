@@ -16,11 +16,14 @@
  *    the partitioned `events` (Postgres wants the partition key in it), so it is the primary key
  *    of the unpartitioned `message_keys`, filled by the AFTER INSERT trigger `events_message_key`
  *    for each row with `client_message_id` set. A writer sets `client_message_id` on
- *    `message.user` only, never writes `message_keys` itself, and finds a retry with
- *    `findUserMessage` (message_keys, not events: the original event may have been dropped).
+ *    `message.user` only, never writes `message_keys` itself, and finds a retry in message_keys,
+ *    not events (the original event may have been dropped): `findMessageKeys` on the locked path
+ *    (after the statement that took the row locks), a lateral lookup in the one-statement append.
  *    Concurrent sends of one key serialize on the session row's lock, so the second finds the
- *    first's key; the primary key is the backstop.
- *    (message-key-lookup.ts; migrator.int-spec.ts, partitioned-log.int-spec.ts.)
+ *    first's key; the primary key is the backstop (a duplicate fails the whole INSERT, so a batch
+ *    of many sessions that hits it is retried on the locked path).
+ *    (message-key-lookup.ts, write/statement-append.ts, write/locked-write.ts; migrator.int-spec.ts,
+ *    partitioned-log.int-spec.ts, write/group-commit.int-spec.ts.)
  * 3. Bounded reads. Every read of one session's events adds `created_at >= bound`, the bound a
  *    parameter (`SessionBounds.of(sessionId, afterSeq)`), so Postgres prunes older partitions at
  *    planning time. The bound must be a lower bound of every row the read asks for: a read that

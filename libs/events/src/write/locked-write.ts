@@ -1,6 +1,7 @@
 import { asc, sql } from 'drizzle-orm';
 import type { SessionState, StoredEvent } from '@sessionwire/transport/protocol';
 import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
+import { contentSha256, findMessageKeys, messageKeyOf } from '../message-key-lookup';
 import { sessions, type SessionRow } from '../schema';
 import { applyEvents } from '../session-effects';
 import { storedEvent } from './event-validation';
@@ -80,7 +81,7 @@ export async function lockedWrite(
         );
   const working = new Map(rows.map((row) => [row.id, { ...row, headSeq: Number(row.headSeq) }]));
   const known = await lookUpMessages(tx, commands);
-  const batch: BatchContext = { message: (s, c) => known.messages.get(`${s}\n${c}`) };
+  const batch: BatchContext = { message: (s, c) => known.messages.get(messageKeyOf(s, c)) };
   const settled: Settled<unknown>[] = [];
   const planned: Planned[] = [];
   const inserts: string[] = [];
@@ -120,9 +121,9 @@ export async function lockedWrite(
           `{"s":"${row.id}","q":${firstSeq + i},"t":"${prepared.event.type}","d":${prepared.json},"c":${cmid === undefined ? 'null' : JSON.stringify(cmid)}}`,
         );
         if (cmid !== undefined) {
-          known.messages.set(`${row.id}\n${cmid}`, {
+          known.messages.set(messageKeyOf(row.id, cmid), {
             seq: firstSeq + i,
-            content: (prepared.event.data as { content: string }).content,
+            contentSha256: contentSha256((prepared.event.data as { content: string }).content),
           });
         }
       });
@@ -164,7 +165,10 @@ interface Known {
   find: Find;
 }
 
-/** The `message.user` events already stored under the commands' ids; read under the row locks. */
+/**
+ * The message keys already stored under the commands' ids, from `message_keys` (partitioned-log.ts,
+ * rule 2), read under the row locks; `find` looks up the events this batch stores.
+ */
 async function lookUpMessages(tx: Executor, commands: readonly SessionCommand<unknown>[]) {
   const stored = new Map<string, StoredEvent>();
   const find: Find = (sessionId, seq) => {
@@ -172,32 +176,13 @@ async function lookUpMessages(tx: Executor, commands: readonly SessionCommand<un
     if (!event) throw new Error(`event ${seq} of session ${sessionId} is not in this batch`);
     return event;
   };
-  const known: Known = { messages: new Map(), stored, find };
-  const wanted = commands.filter((c) => c.clientMessageId !== undefined);
-  if (wanted.length === 0) return known;
-  const result = await tx.execute(sql`
-    select session_id, client_message_id, seq, type, data, created_at from events
-    where (session_id, client_message_id) in (
-      select * from unnest(${sql.param(wanted.map((c) => c.sessionId))}::uuid[],
-                           ${sql.param(wanted.map((c) => c.clientMessageId!))}::text[]))`);
-  for (const row of rowsOf<MessageRow>(result)) {
-    const event = storedEvent(row);
-    stored.set(`${event.sessionId}\n${event.seq}`, event);
-    known.messages.set(`${event.sessionId}\n${row.client_message_id}`, {
-      seq: event.seq,
-      content: (event.data as { content: string }).content,
-    });
-  }
-  return known;
-}
-
-interface MessageRow {
-  session_id: string;
-  client_message_id: string;
-  seq: string | number;
-  type: string;
-  data: unknown;
-  created_at: string | Date;
+  const wanted = commands.flatMap((c) =>
+    c.clientMessageId === undefined
+      ? []
+      : [{ sessionId: c.sessionId, clientMessageId: c.clientMessageId }],
+  );
+  const messages: Map<string, KnownMessage> = await findMessageKeys(tx, wanted);
+  return { messages, stored, find } satisfies Known;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { StoredEvent } from '@sessionwire/transport/protocol';
 import type { Database } from '../database';
+import type { MessageKey } from '../message-key-lookup';
 import type { SessionRow } from '../schema';
 import type { PreparedEvent } from './event-validation';
 
@@ -33,21 +34,22 @@ export interface Decision<R> {
 
 /**
  * A command as the one-statement append takes it: events the statement can apply, the lease epoch
- * to check, and for a `message.user` its idempotency key (a message already stored under it is
- * passed to `result` as `duplicate`). `result` may refuse by throwing a `DomainError`.
+ * to check, and for a `message.user` its idempotency key (the key already stored, in
+ * `message_keys` or earlier in the batch, is passed to `result` as `duplicate`). `result` may
+ * refuse by throwing a `DomainError`.
  */
 export interface StatementForm<R> {
   events: PreparedEvent[];
   leaseEpoch?: number;
   message?: { clientMessageId: string; content: string };
-  result(stored: StoredEvent[], duplicate?: StoredEvent): R;
+  result(stored: StoredEvent[], duplicate?: MessageKey): R;
 }
 
-/** A message already stored under a `clientMessageId` (in the log, or earlier in this batch). */
-export interface KnownMessage {
-  seq: number;
-  content: string;
-}
+/**
+ * A message already stored under a `clientMessageId`: a `message_keys` row (with `createdAt`), or
+ * a message earlier in this batch (without: its event is in the batch, found by seq).
+ */
+export type KnownMessage = Omit<MessageKey, 'createdAt'> & { createdAt?: string };
 
 export interface BatchContext {
   message(sessionId: string, clientMessageId: string): KnownMessage | undefined;

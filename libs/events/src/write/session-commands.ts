@@ -11,6 +11,7 @@ import {
   SessionNotFoundError,
 } from '@sessionwire/transport/protocol/domain-errors';
 import { StaleLeaseError } from '../errors';
+import { contentSha256, repeatedMessage, type MessageKey } from '../message-key-lookup';
 import { EVENT_EFFECTS } from '../session-effects';
 import type { SessionRow } from '../schema';
 import { prepareEvents, type PreparedEvent } from './event-validation';
@@ -79,12 +80,13 @@ export function messageCommand(
 ): SessionCommand<UserMessageResult> {
   const events = prepareEvents([{ type: 'message.user', data: message }]);
   const { clientMessageId, content } = events[0].event.data as typeof message;
-  const answer = (stored: StoredEvent[], duplicate?: StoredEvent): UserMessageResult => {
+  const sha = contentSha256(content);
+  const answer = (stored: StoredEvent[], duplicate?: MessageKey): UserMessageResult => {
     if (!duplicate) return { event: stored[0] as UserMessageResult['event'], duplicate: false };
-    if ((duplicate.data as { content: string }).content !== content) {
-      throw new IdempotencyConflictError(sessionId, clientMessageId);
-    }
-    return { event: duplicate as UserMessageResult['event'], duplicate: true };
+    return {
+      event: repeatedMessage(sessionId, { clientMessageId, content }, duplicate),
+      duplicate: true,
+    };
   };
   return {
     sessionId,
@@ -96,13 +98,20 @@ export function messageCommand(
       const r = exists(row, sessionId);
       const known = batch.message(sessionId, clientMessageId);
       if (known) {
-        if (known.content !== content) {
+        if (known.contentSha256 !== sha) {
           throw new IdempotencyConflictError(sessionId, clientMessageId);
         }
+        const { createdAt } = known;
         return {
           events: [],
           result: (_stored, _row, find) => ({
-            event: find(sessionId, known.seq) as UserMessageResult['event'],
+            event: (createdAt === undefined
+              ? find(sessionId, known.seq)
+              : repeatedMessage(
+                  sessionId,
+                  { clientMessageId, content },
+                  { ...known, createdAt },
+                )) as UserMessageResult['event'],
             duplicate: true,
           }),
         };

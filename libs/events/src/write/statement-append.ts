@@ -6,6 +6,7 @@ import {
   SessionNotFoundError,
 } from '@sessionwire/transport/protocol/domain-errors';
 import { StaleLeaseError } from '../errors';
+import { contentSha256, type MessageKey } from '../message-key-lookup';
 import { storedEvent } from './event-validation';
 import { bySessionAndSeq, rowsOf } from './locked-write';
 import type {
@@ -24,14 +25,17 @@ type EventRow = Parameters<typeof storedEvent>[0];
  * whole batch. It takes what the effects table lets it apply: row-neutral events (only the head
  * moves) and `message.user` (the head moves, `last_input_seq` becomes its seq, the session runs).
  * The statement locks the sessions in id order, answers a message whose `clientMessageId` is
- * already stored with that event (before any other check, also once ENDED), keeps the requests that
+ * already in `message_keys` with the event it names (before any other check, also once ENDED, also
+ * when retention dropped the event; the content is compared by SHA-256), keeps the requests that
  * pass their checks (the session exists, is not ENDED, and is held under the request's lease
  * epoch), bumps each session's head by the events it keeps and inserts them at the seqs below the
  * new head in request order: per session, seqs are gap-free, in submission order, and committed in
  * order. Refused requests write nothing and are reported with their reason; the rest commit.
  * Two writes of one `clientMessageId` in one batch are one request: the second is its duplicate.
- * A message stored by another process after the statement's snapshot makes the statement fail on
- * the unique key, writing nothing (the pipeline then retries the batch on the locked path).
+ * The key lookup sees the statement's snapshot, taken before the row locks were granted: a
+ * message stored by another process in between makes the `events_message_key` trigger fail the
+ * whole statement on `message_keys`' primary key, writing nothing (the pipeline then retries the
+ * batch on the locked path, which reads the keys under the locks).
  * With `wait: false` a session locked by another transaction is left out (`busy`).
  *
  * Every command must have `statement` set.
@@ -62,26 +66,34 @@ export async function statementAppend(
   });
   const result = await db.execute(sql`
     with req as materialized (
-      select r.i, r.s, r.e, r.c, r.v, jsonb_array_length(r.v) as n
+      -- A message's key looked up in message_keys (partitioned-log.ts, rule 2): one index probe.
+      select r.i, r.s, r.e, r.c, r.v, jsonb_array_length(r.v) as n,
+             k.seq as dup_seq, k.created_at as dup_at, encode(k.content_sha256, 'hex') as dup_sha
       from jsonb_to_recordset(${`[${requests.join(',')}]`}::jsonb)
         as r(i int, s uuid, e int, c text, v jsonb)
+      left join lateral (
+        select x.seq, x.created_at, x.content_sha256 from message_keys x
+        where r.c is not null and x.session_id = r.s and x.client_message_id = r.c
+        limit 1
+      ) k on true
     ), locked as materialized (
       select id, state, lease_epoch, head_seq from sessions
       where id in (select s from req)
       order by id
       for update ${sql.raw(wait ? '' : 'skip locked')}
-    ), dup as materialized (
-      select req.i, e.session_id, e.seq, e.type, e.data, e.created_at
-      from req cross join lateral (
-        select * from events x where x.session_id = req.s and x.client_message_id = req.c
-      ) e
-      where req.c is not null and req.s in (select id from locked)
+    ), checked as materialized (
+      select req.i, req.s, req.c, req.v, req.n, req.dup_seq, req.dup_at, req.dup_sha, l.head_seq,
+        case when l.id is null then
+               case when exists (select 1 from sessions x where x.id = req.s) then 'busy'
+                    else 'missing' end
+             when req.dup_seq is not null then 'dup'
+             when req.e is not null and req.e <> l.lease_epoch then 'stale'
+             when l.state = 'ENDED' then 'ended'
+             else 'ok' end as verdict
+      from req left join locked l on l.id = req.s
     ), ok as materialized (
-      select req.i, req.s, req.c, req.v, req.n, l.head_seq,
-             sum(req.n) over (partition by req.s order by req.i) - req.n as before
-      from req join locked l on l.id = req.s
-      where l.state <> 'ENDED' and (req.e is null or req.e = l.lease_epoch)
-        and not exists (select 1 from dup where dup.i = req.i)
+      select i, s, c, v, n, head_seq, sum(n) over (partition by s order by i) - n as before
+      from checked where verdict = 'ok'
     ), total as (
       select s, sum(n)::bigint as n,
              max(case when c is not null then before + n end)::bigint as input_at
@@ -104,24 +116,12 @@ export async function statementAppend(
     )
     select
       (select coalesce(jsonb_agg(to_jsonb(inserted)), '[]'::jsonb) from inserted) as events,
-      (select coalesce(jsonb_agg(to_jsonb(dup)), '[]'::jsonb) from dup) as dups,
-      (select coalesce(jsonb_agg(jsonb_build_object('i', req.i, 'why',
-         case when l.id is null then
-                case when exists (select 1 from sessions x where x.id = req.s) then 'busy'
-                     else 'missing' end
-              when req.e is not null and req.e <> l.lease_epoch then 'stale'
-              else 'ended' end)), '[]'::jsonb)
-       from req left join locked l on l.id = req.s
-       where not exists (select 1 from ok where ok.i = req.i)
-         and not exists (select 1 from dup where dup.i = req.i)) as refused`);
-  const [out] = rowsOf<{
-    events: EventRow[];
-    dups: (EventRow & { i: number })[];
-    refused: { i: number; why: Refusal }[];
-  }>(result);
+      (select coalesce(jsonb_agg(jsonb_build_object('i', i, 'why', verdict, 'seq', dup_seq,
+         'created_at', dup_at, 'sha', dup_sha)), '[]'::jsonb)
+       from checked where verdict <> 'ok') as refused`);
+  const [out] = rowsOf<{ events: EventRow[]; refused: RefusedRow[] }>(result);
   const events = out.events.map(storedEvent).sort(bySessionAndSeq);
-  const refused = new Map(out.refused.map((r) => [r.i, r.why]));
-  const duplicates = new Map(out.dups.map((d) => [d.i, storedEvent(d)]));
+  const refused = new Map(out.refused.map((r) => [r.i, r]));
   const bySession = new Map<string, StoredEvent[]>();
   for (const event of events) {
     const list = bySession.get(event.sessionId) ?? [];
@@ -129,28 +129,49 @@ export async function statementAppend(
     bySession.set(event.sessionId, list);
   }
   const taken = new Map<string, number>();
-  const stored = new Map<number, StoredEvent[]>();
+  /** The key each leader message ends up stored under: found in message_keys, or written now. */
+  const keys = new Map<number, MessageKey>();
   const settled: Settled<unknown>[] = commands.map((command, i) => {
     const leader = leaderOf[i];
-    const why = refused.get(leader);
-    if (why === 'busy') return { ok: false, busy: true };
-    if (why) return { ok: false, error: refusal(why, command.sessionId, forms[leader]) };
+    const verdict = refused.get(leader);
     const form = forms[i];
+    if (verdict?.why === 'busy') return { ok: false, busy: true };
+    if (verdict?.why === 'dup') {
+      const key = {
+        seq: Number(verdict.seq),
+        createdAt: new Date(verdict.created_at!).toISOString(),
+        contentSha256: verdict.sha!,
+      };
+      return answer(() => form.result([], key));
+    }
+    if (verdict)
+      return { ok: false, error: refusal(verdict.why, command.sessionId, forms[leader]) };
     if (leader !== i) {
       // The same message twice in this batch: the second is a duplicate of the first.
-      const first = duplicates.get(leader) ?? stored.get(leader)![0];
-      return answer(() => form.result([], first));
+      return answer(() => form.result([], keys.get(leader)));
     }
-    const duplicate = duplicates.get(i);
-    if (duplicate) return answer(() => form.result([], duplicate));
     const offset = taken.get(command.sessionId) ?? 0;
     const count = form.events.length;
     taken.set(command.sessionId, offset + count);
     const mine = bySession.get(command.sessionId)!.slice(offset, offset + count);
-    stored.set(i, mine);
+    if (form.message) {
+      keys.set(i, {
+        seq: mine[0].seq,
+        createdAt: mine[0].createdAt,
+        contentSha256: contentSha256(form.message.content),
+      });
+    }
     return answer(() => form.result(mine));
   });
   return { settled, events };
+}
+
+interface RefusedRow {
+  i: number;
+  why: Refusal | 'dup';
+  seq: number | string | null;
+  created_at: string | null;
+  sha: string | null;
 }
 
 /** Runs `result` now: a DomainError it throws (an idempotency conflict) refuses that caller. */
