@@ -2,6 +2,7 @@ import { asc, sql } from 'drizzle-orm';
 import type { SessionState, StoredEvent } from '@sessionwire/transport/protocol';
 import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
 import { contentSha256, findMessageKeys, messageKeyOf } from '../message-key-lookup';
+import { nextEventAt } from '../partitioned-log';
 import { sessions, type SessionRow } from '../schema';
 import { applyEvents } from '../session-effects';
 import { storedEvent } from './event-validation';
@@ -84,7 +85,8 @@ export async function lockedWrite(
   const batch: BatchContext = { message: (s, c) => known.messages.get(messageKeyOf(s, c)) };
   const settled: Settled<unknown>[] = [];
   const planned: Planned[] = [];
-  const inserts: string[] = [];
+  /** Per session, its events as JSON object literals built from validated payloads. */
+  const inserts = new Map<string, string[]>();
   const changed = new Map<string, { row: SessionRow; leaseMs?: number | null }>();
   commands.forEach((command, index) => {
     if (busy.has(command.sessionId)) {
@@ -117,9 +119,11 @@ export async function lockedWrite(
       const after: SessionRow = { ...row, ...effects, ...lease };
       decision.events.forEach((prepared, i) => {
         const cmid = prepared.event.type === 'message.user' ? decision.clientMessageId : undefined;
-        inserts.push(
-          `{"s":"${row.id}","q":${firstSeq + i},"t":"${prepared.event.type}","d":${prepared.json},"c":${cmid === undefined ? 'null' : JSON.stringify(cmid)}}`,
+        const list = inserts.get(row.id) ?? [];
+        list.push(
+          `{"q":${firstSeq + i},"t":"${prepared.event.type}","d":${prepared.json},"c":${cmid === undefined ? 'null' : JSON.stringify(cmid)}}`,
         );
+        inserts.set(row.id, list);
         if (cmid !== undefined) {
           known.messages.set(messageKeyOf(row.id, cmid), {
             seq: firstSeq + i,
@@ -186,37 +190,36 @@ async function lookUpMessages(tx: Executor, commands: readonly SessionCommand<un
 }
 
 /**
- * Inserts the events (each a JSON object literal built from validated payloads) and writes the
- * changed rows' cursors and lease columns, in one statement. Returns what Postgres stored.
+ * Writes the changed rows' cursors and lease columns and inserts their events (`inserts`: per
+ * session, JSON object literals of validated payloads), in one statement. The update moves each
+ * row's `last_event_at` by the created_at rule under the row's lock, and the insert takes
+ * `created_at` from that update (partitioned-log.ts, rule 1). Returns what Postgres stored.
  */
 export async function writeRows(
   tx: Executor,
-  inserts: readonly string[],
+  inserts: ReadonlyMap<string, readonly string[]>,
   changed: readonly { row: SessionRow; leaseMs?: number | null }[],
 ): Promise<{ events: StoredEvent[]; rows: Map<string, Partial<SessionRow>> }> {
-  const rows = changed.map(({ row, leaseMs }) => ({
-    id: row.id,
-    state: row.state,
-    activity: row.activity,
-    head_seq: row.headSeq,
-    last_input_seq: row.lastInputSeq,
-    processed_seq: row.processedSeq,
-    turn_id: row.turnId,
-    turn_input_seq: row.turnInputSeq,
-    owner: row.owner,
-    lease_epoch: row.leaseEpoch,
-    lease_ms: leaseMs ?? null,
-    lease_clear: leaseMs === null,
-  }));
+  const rows = changed.map(({ row, leaseMs }) => {
+    const fields = JSON.stringify({
+      id: row.id,
+      state: row.state,
+      activity: row.activity,
+      head_seq: row.headSeq,
+      last_input_seq: row.lastInputSeq,
+      processed_seq: row.processedSeq,
+      turn_id: row.turnId,
+      turn_input_seq: row.turnInputSeq,
+      owner: row.owner,
+      lease_epoch: row.leaseEpoch,
+      lease_ms: leaseMs ?? null,
+      lease_clear: leaseMs === null,
+    });
+    return `${fields.slice(0, -1)},"evs":[${(inserts.get(row.id) ?? []).join(',')}]}`;
+  });
   const result = await tx.execute(sql`
-    with e as (
-      insert into events (session_id, seq, type, data, client_message_id)
-      select x.s, x.q, x.t, x.d, x.c
-      from jsonb_to_recordset(${`[${inserts.join(',')}]`}::jsonb)
-        as x(s uuid, q bigint, t text, d jsonb, c text)
-      returning session_id, seq, type, data, created_at
-    ), u as (
-      update sessions t set
+    with u as (
+      update sessions set
         state = x.state, activity = x.activity, head_seq = x.head_seq,
         last_input_seq = x.last_input_seq, processed_seq = x.processed_seq,
         turn_id = x.turn_id, turn_input_seq = x.turn_input_seq,
@@ -224,23 +227,33 @@ export async function writeRows(
         lease_expires_at = case
           when x.lease_ms is not null then now() + x.lease_ms * interval '1 millisecond'
           when x.lease_clear then null
-          else t.lease_expires_at end,
+          else sessions.lease_expires_at end,
+        last_event_at = ${nextEventAt()},
         updated_at = now()
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(
+      from jsonb_to_recordset(${`[${rows.join(',')}]`}::jsonb) as x(
         id uuid, state text, activity text, head_seq bigint, last_input_seq bigint,
         processed_seq bigint, turn_id uuid, turn_input_seq bigint, owner text,
-        lease_epoch int, lease_ms int, lease_clear boolean)
-      where t.id = x.id
-      returning t.id, t.updated_at, t.lease_expires_at
+        lease_epoch int, lease_ms int, lease_clear boolean, evs jsonb)
+      where sessions.id = x.id
+      returning sessions.id, sessions.updated_at, sessions.lease_expires_at,
+                sessions.last_event_at, x.evs
+    ), e as (
+      insert into events (session_id, seq, type, data, client_message_id, created_at)
+      select u.id, (ev->>'q')::bigint, ev->>'t', ev->'d', ev->>'c', u.last_event_at
+      from u cross join lateral jsonb_array_elements(u.evs) as ev
+      returning session_id, seq, type, data, created_at
     )
     select (select coalesce(jsonb_agg(to_jsonb(e)), '[]'::jsonb) from e) as events,
-           (select coalesce(jsonb_agg(to_jsonb(u)), '[]'::jsonb) from u) as rows`);
+           (select coalesce(jsonb_agg(jsonb_build_object('id', id, 'updated_at', updated_at,
+              'lease_expires_at', lease_expires_at, 'last_event_at', last_event_at)), '[]'::jsonb)
+            from u) as rows`);
   const [out] = rowsOf<{ events: EventJson[]; rows: RowJson[] }>(result);
   const events = out.events.map(storedEvent).sort(bySessionAndSeq);
   const committed = new Map<string, Partial<SessionRow>>();
   for (const row of out.rows) {
     committed.set(row.id, {
       updatedAt: new Date(row.updated_at),
+      lastEventAt: new Date(row.last_event_at),
       leaseExpiresAt: row.lease_expires_at === null ? null : new Date(row.lease_expires_at),
     });
   }
@@ -257,6 +270,7 @@ interface EventJson {
 interface RowJson {
   id: string;
   updated_at: string;
+  last_event_at: string;
   lease_expires_at: string | null;
 }
 

@@ -91,14 +91,15 @@ export class SessionWriter {
     const created = prepareEvents([
       { type: 'session.state', data: { from: null, to: 'CREATED', reason: 'created' } },
     ])[0];
+    // The first event's created_at is the new row's last_event_at (partitioned-log.ts, rule 1).
     const result = await this.db.execute(sql`
       with s as (
-        insert into sessions (id, agent, state, metadata, head_seq)
-        values (${input.id}, ${input.agent}, 'CREATED', ${metadata}::jsonb, 1)
-        returning id
+        insert into sessions (id, agent, state, metadata, head_seq, last_event_at)
+        values (${input.id}, ${input.agent}, 'CREATED', ${metadata}::jsonb, 1, clock_timestamp())
+        returning id, last_event_at
       )
-      insert into events (session_id, seq, type, data)
-      select s.id, 1, 'session.state', ${created.json}::jsonb from s
+      insert into events (session_id, seq, type, data, created_at)
+      select s.id, 1, 'session.state', ${created.json}::jsonb, s.last_event_at from s
       returning session_id, seq, type, data, created_at`);
     const [row] = await this.db
       .select()

@@ -7,6 +7,7 @@ import {
 } from '@sessionwire/transport/protocol/domain-errors';
 import { StaleLeaseError } from '../errors';
 import { contentSha256, type MessageKey } from '../message-key-lookup';
+import { nextEventAt } from '../partitioned-log';
 import { storedEvent } from './event-validation';
 import { bySessionAndSeq, rowsOf } from './locked-write';
 import type {
@@ -28,8 +29,9 @@ type EventRow = Parameters<typeof storedEvent>[0];
  * already in `message_keys` with the event it names (before any other check, also once ENDED, also
  * when retention dropped the event; the content is compared by SHA-256), keeps the requests that
  * pass their checks (the session exists, is not ENDED, and is held under the request's lease
- * epoch), bumps each session's head by the events it keeps and inserts them at the seqs below the
- * new head in request order: per session, seqs are gap-free, in submission order, and committed in
+ * epoch), bumps each session's head by the events it keeps, moves its `last_event_at` by the
+ * created_at rule, and inserts the events at the seqs below the new head in request order, all
+ * with that `created_at`: per session, seqs are gap-free, in submission order, and committed in
  * order. Refused requests write nothing and are reported with their reason; the rest commit.
  * Two writes of one `clientMessageId` in one batch are one request: the second is its duplicate.
  * The key lookup sees the statement's snapshot, taken before the row locks were granted: a
@@ -58,8 +60,14 @@ export async function statementAppend(
   const requests: string[] = [];
   forms.forEach((form, i) => {
     if (leaderOf[i] !== i) return;
-    const values = form.events.map((e) => `{"type":"${e.event.type}","data":${e.json}}`).join(',');
     const cmid = form.message ? JSON.stringify(form.message.clientMessageId) : 'null';
+    // `c`: the key on the message.user event itself (client_message_id of that row only)
+    const values = form.events
+      .map((e) => {
+        const key = e.event.type === 'message.user' ? `,"c":${cmid}` : '';
+        return `{"type":"${e.event.type}","data":${e.json}${key}}`;
+      })
+      .join(',');
     requests.push(
       `{"i":${i},"s":"${commands[i].sessionId}","e":${form.leaseEpoch ?? 'null'},"c":${cmid},"v":[${values}]}`,
     );
@@ -77,12 +85,12 @@ export async function statementAppend(
         limit 1
       ) k on true
     ), locked as materialized (
-      select id, state, lease_epoch, head_seq from sessions
+      select id, state, lease_epoch from sessions
       where id in (select s from req)
       order by id
       for update ${sql.raw(wait ? '' : 'skip locked')}
     ), checked as materialized (
-      select req.i, req.s, req.c, req.v, req.n, req.dup_seq, req.dup_at, req.dup_sha, l.head_seq,
+      select req.i, req.s, req.c, req.v, req.n, req.dup_seq, req.dup_at, req.dup_sha,
         case when l.id is null then
                case when exists (select 1 from sessions x where x.id = req.s) then 'busy'
                     else 'missing' end
@@ -91,27 +99,33 @@ export async function statementAppend(
              when l.state = 'ENDED' then 'ended'
              else 'ok' end as verdict
       from req left join locked l on l.id = req.s
-    ), ok as materialized (
-      select i, s, c, v, n, head_seq, sum(n) over (partition by s order by i) - n as before
+    ), ok as (
+      select i, s, c, v, n, sum(n) over (partition by s order by i) - n as before
       from checked where verdict = 'ok'
     ), total as (
-      select s, sum(n)::bigint as n,
-             max(case when c is not null then before + n end)::bigint as input_at
-      from ok group by s
-    ), bumped as (
-      -- The rows are locked: the head read in \`locked\` is the one this update moves.
-      update sessions t set
-        head_seq = t.head_seq + total.n,
-        last_input_seq = coalesce(t.head_seq + total.input_at, t.last_input_seq),
-        activity = case when total.input_at is null then t.activity else 'running' end,
-        updated_at = now()
-      from total where t.id = total.s
-      returning t.id, t.head_seq
-    ), inserted as (
-      insert into events (session_id, seq, type, data, client_message_id)
-      select ok.s, ok.head_seq + ok.before + ev.ord, ev.value->>'type', ev.value->'data',
-             case when ev.value->>'type' = 'message.user' then ok.c end
+      -- Per session: how many events, where its last message lands, and the events in order.
+      select ok.s, count(*)::bigint as n,
+             max(case when ok.c is not null then ok.before + ok.n end)::bigint as input_at,
+             jsonb_agg(ev.value order by ok.i, ev.ord) as v
       from ok cross join lateral jsonb_array_elements(ok.v) with ordinality as ev(value, ord)
+      group by ok.s
+    ), bumped as (
+      -- The rows are locked (\`locked\`). Head and created_at are decided here, under the lock,
+      -- and the events take both from this update (partitioned-log.ts, rule 1): no join.
+      update sessions set
+        head_seq = sessions.head_seq + total.n,
+        last_input_seq = coalesce(sessions.head_seq + total.input_at, sessions.last_input_seq),
+        activity = case when total.input_at is null then sessions.activity else 'running' end,
+        last_event_at = ${nextEventAt()},
+        updated_at = now()
+      from total where sessions.id = total.s
+      returning sessions.id, sessions.head_seq - total.n as after_seq, sessions.last_event_at,
+                total.v
+    ), inserted as (
+      insert into events (session_id, seq, type, data, client_message_id, created_at)
+      select b.id, b.after_seq + ev.ord, ev.value->>'type', ev.value->'data', ev.value->>'c',
+             b.last_event_at
+      from bumped b cross join lateral jsonb_array_elements(b.v) with ordinality as ev(value, ord)
       returning session_id, seq, type, data, created_at
     )
     select
