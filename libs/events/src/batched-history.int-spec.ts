@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { NewEvent } from '@sessionwire/transport/protocol';
 import { createTestDatabase, type TestDatabase } from '../../../test/database';
+import { partitionPastDays, seedSessionHistory } from '../../../test/history-seed';
 import { BatchedEventReader } from './batched-history';
+import { EventStore } from './event-store';
+import { runRetention } from './retention';
 
 describe(BatchedEventReader.name, () => {
   let db: TestDatabase;
@@ -10,7 +13,18 @@ describe(BatchedEventReader.name, () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    // Sessions of 1 to 61 events, and one that does not exist.
+    // A log partitioned by day: sessions written over several days, one whose oldest day was
+    // dropped by retention (its first stored seq is above 1).
+    await partitionPastDays(db, 6);
+    for (const days of [
+      [5, 3, 1, 0],
+      [2, 1],
+      [6, 5, 4, 0],
+    ]) {
+      sessionIds.push((await seedSessionHistory(db, days, 10)).sessionId);
+    }
+    await runRetention(db.url, { applicationName: 'sessionwire-test', retentionDays: 5 });
+    // Sessions of 1 to 61 events written now, and one that does not exist.
     for (let i = 0; i < 12; i++) {
       const id = randomUUID();
       await db.store.createSession({ id, agent: 'demo' });
@@ -59,6 +73,32 @@ describe(BatchedEventReader.name, () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it('bounds each read by its own session, with one lookup of the bounds it did not know', async () => {
+    const store = new EventStore(db.handle.db);
+    const selects = jest.spyOn(db.handle.db, 'select');
+    const executes = jest.spyOn(db.handle.db, 'execute');
+    try {
+      const reads = sessionIds.map((sessionId, i) => ({ sessionId, afterSeq: i % 5, limit: 50 }));
+      const got = await store.getEventsAfterMany(reads);
+      expect(selects).toHaveBeenCalledTimes(1);
+      expect(executes).toHaveBeenCalledTimes(1);
+      // Known now, but for the session that does not exist (looked for again).
+      await store.getEventsAfterMany(reads.slice(0, -1));
+      expect(selects).toHaveBeenCalledTimes(1);
+      selects.mockRestore();
+      executes.mockRestore();
+      const single = await Promise.all(
+        reads.map((r) => db.store.getEventsAfter(r.sessionId, r.afterSeq, r.limit)),
+      );
+      expect(got).toEqual(single);
+      // The session whose first day was dropped starts above its cursor: history expired.
+      expect(got[2][0].seq).toBe(11);
+    } finally {
+      selects.mockRestore();
+      executes.mockRestore();
+    }
   });
 
   it('serves reads that arrive while a query is in flight by the next query, not the old one', async () => {

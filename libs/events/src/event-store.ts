@@ -166,28 +166,35 @@ export class EventStore {
 
   /**
    * Many reads in one query: for each, what `getEventsAfter` would return, in the same order as
-   * `reads` (a `unnest` of the reads with a lateral index scan each).
+   * `reads` (a `unnest` of the reads with a lateral index scan each). Each read carries its own
+   * session's `created_at` bound, so each lateral scan visits only that session's recent partitions
+   * (pruned at run time); the bounds of sessions not seen before cost one more query, for all.
    */
   async getEventsAfterMany(reads: readonly EventsAfter[]): Promise<StoredEvent[][]> {
-    if (reads.length === 0) return [];
+    const out: StoredEvent[][] = reads.map(() => []);
+    if (reads.length === 0) return out;
+    const since = await this.bounds.ofMany(reads);
+    const present = reads.flatMap((read, i) => (since[i] ? [{ ...read, i, since: since[i] }] : []));
+    if (present.length === 0) return out;
     const result = await this.db.execute(sql`
       select r.ord, e.session_id, e.seq, e.type, e.data, e.created_at
-      from unnest(${sql.param(reads.map((r) => r.sessionId))}::uuid[],
-                  ${sql.param(reads.map((r) => r.afterSeq))}::bigint[],
-                  ${sql.param(reads.map((r) => r.limit))}::int[])
-        with ordinality as r(session_id, after_seq, lim, ord)
+      from unnest(${sql.param(present.map((r) => r.sessionId))}::uuid[],
+                  ${sql.param(present.map((r) => r.afterSeq))}::bigint[],
+                  ${sql.param(present.map((r) => r.limit))}::int[],
+                  ${sql.param(present.map((r) => r.since.toISOString()))}::timestamptz[])
+        with ordinality as r(session_id, after_seq, lim, since, ord)
       cross join lateral (
         select * from events e
-        where e.session_id = r.session_id and e.seq > r.after_seq
+        where e.session_id = r.session_id and e.created_at >= r.since and e.seq > r.after_seq
         order by e.seq limit r.lim
       ) e
       order by r.ord, e.seq`);
-    const out: StoredEvent[][] = reads.map(() => []);
     for (const row of rowsOf<Parameters<typeof storedEvent>[0] & { ord: string | number }>(
       result,
     )) {
-      out[Number(row.ord) - 1].push(storedEvent(row));
+      out[present[Number(row.ord) - 1].i].push(storedEvent(row));
     }
+    present.forEach((read) => this.bounds.noteEvents(read.sessionId, out[read.i]));
     return out;
   }
 
@@ -200,14 +207,23 @@ export class EventStore {
   ): Promise<Map<string, string[]>> {
     const found = new Map<string, string[]>();
     if (ranges.length === 0) return found;
+    const since = await this.bounds.ofMany(ranges);
+    const present = ranges.flatMap((range, i) => (since[i] ? [{ ...range, since: since[i] }] : []));
+    if (present.length === 0) return found;
     const result = await this.db.execute(sql`
-      select e.session_id, e.data->>'turnId' as turn_id
-      from unnest(${sql.param(ranges.map((r) => r.sessionId))}::uuid[],
-                  ${sql.param(ranges.map((r) => r.afterSeq))}::bigint[],
-                  ${sql.param(ranges.map((r) => r.toSeq))}::bigint[]) as r(session_id, after_seq, to_seq)
-      join events e on e.session_id = r.session_id and e.seq > r.after_seq and e.seq <= r.to_seq
-      where e.type = 'interrupt.requested' and e.data->>'turnId' is not null
-      order by e.session_id, e.seq`);
+      select r.session_id, e.data->>'turnId' as turn_id
+      from unnest(${sql.param(present.map((r) => r.sessionId))}::uuid[],
+                  ${sql.param(present.map((r) => r.afterSeq))}::bigint[],
+                  ${sql.param(present.map((r) => r.toSeq))}::bigint[],
+                  ${sql.param(present.map((r) => r.since.toISOString()))}::timestamptz[])
+        as r(session_id, after_seq, to_seq, since)
+      cross join lateral (
+        select e.seq, e.data from events e
+        where e.session_id = r.session_id and e.created_at >= r.since
+          and e.seq > r.after_seq and e.seq <= r.to_seq
+          and e.type = 'interrupt.requested' and e.data->>'turnId' is not null
+      ) e
+      order by r.session_id, e.seq`);
     for (const row of rowsOf<{ session_id: string; turn_id: string }>(result)) {
       const list = found.get(row.session_id) ?? [];
       list.push(row.turn_id);
@@ -283,10 +299,13 @@ export class EventStore {
         headSeq: sessions.headSeq,
         state: sessions.state,
         activity: sessions.activity,
+        createdAt: sessions.createdAt,
       })
       .from(sessions)
       .where(sql`${sessions.id} = any(${sql.param([...sessionIds])}::uuid[])`);
     for (const row of rows) {
+      // A stream resolves the head before it reads: its read then needs no lookup of the bound.
+      this.bounds.note(row.id, row.createdAt);
       heads.set(row.id, {
         headSeq: row.headSeq,
         state: row.state as SessionState,
