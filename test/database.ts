@@ -47,7 +47,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url,
     handle,
     store,
-    leases: new LeaseStore(handle.db, store),
+    leases: new LeaseStore(store),
     drop: async () => {
       await handle.close();
       await admin((client) => client.query(`drop database if exists ${name} with (force)`));

@@ -25,12 +25,15 @@ let frames = 0;
 let heartbeats = 0;
 let liveAfterReconnect = 0;
 let reconnectMs = [];
+/** [sessionId, receivedAtMs] of every `turn.completed` frame (createdAt mode). */
+let completions = [];
 
 let stampFrom = 'content';
 let localAddress;
 
 /** A delta written by a real worker carries no stamp: take Postgres' createdAt (same machine clock). */
 function recordCreatedAt(frame, at) {
+  if (frame.event === 'turn.completed') completions.push([JSON.parse(frame.data).sessionId, at]);
   if (frame.event !== 'message.delta') return;
   received += 1;
   latencies.push(at - Date.parse(JSON.parse(frame.data).createdAt));
@@ -138,8 +141,10 @@ process.on('message', (message) => {
       liveAfterReconnect,
       reconnectMs,
       heartbeatsPerStream,
+      completions,
     });
     latencies = [];
+    completions = [];
     received = 0;
     reconnectMs = [];
     heartbeats = 0;

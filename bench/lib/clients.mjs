@@ -77,11 +77,12 @@ export async function openSpread(n, kind, targets, extra = {}, perClient = () =>
 /** Collects and merges stats of every client. */
 export async function collectAll(clients) {
   const all = await Promise.all(clients.map((c) => c.collect()));
-  const merged = { received: 0, latencies: [], bytes: 0, closes: 0, errors: 0, frames: 0, heartbeats: 0, liveAfterReconnect: 0, reconnectMs: [], heartbeatsPerStream: {} };
+  const merged = { received: 0, latencies: [], bytes: 0, closes: 0, errors: 0, frames: 0, heartbeats: 0, liveAfterReconnect: 0, reconnectMs: [], heartbeatsPerStream: {}, completions: [] };
   for (const s of all) {
     for (const key of ['received', 'bytes', 'closes', 'errors', 'frames', 'heartbeats', 'liveAfterReconnect']) merged[key] += s[key];
     for (const v of s.latencies) merged.latencies.push(v);
     for (const v of s.reconnectMs) merged.reconnectMs.push(v);
+    for (const v of s.completions ?? []) merged.completions.push(v);
     for (const [count, streams] of Object.entries(s.heartbeatsPerStream)) {
       merged.heartbeatsPerStream[count] = (merged.heartbeatsPerStream[count] ?? 0) + streams;
     }

@@ -1,8 +1,9 @@
 // Producer process for Sessionwire (run with `node --import tsx`): appends through the worker's
-// own path, EventStore.append then publishEvents after commit, stamping the send time into each
-// delta so clients measure append→client latency in one clock.
+// own path, EventStore.append on the write module (group commit, APPEND_BATCH_MAX = `batchMax`)
+// whose commit hook publishes the hints, stamping the send time into each delta so clients
+// measure append→client latency in one clock.
 //
-//   {cmd:'setup', databaseUrl, redisUrl, sessions}       -> {type:'ready', sessionIds}
+//   {cmd:'setup', databaseUrl, redisUrl, sessions, batchMax?} -> {type:'ready', sessionIds}
 //   {cmd:'run', rate, durationMs, padding}               -> {type:'done', appended, failed, achievedRate}
 //   {cmd:'append-max', durationMs, concurrency, flushMs} -> {type:'done', rows, tokens, ...}
 import { createRequire } from 'node:module';
@@ -11,25 +12,29 @@ import { nowMs } from '../lib/stats.mjs';
 
 // the libraries are CommonJS TypeScript: load them through tsx's require hook
 const require = createRequire(import.meta.url);
-const { connectPostgres, EventStore } = require('../../libs/events/src');
-const { RedisBroker, publishEvents } = require('../../libs/transport/src/server');
+const { connectPostgres, EventStore, SessionWriter, publishCommitted } = require('../../libs/events/src');
+const { RedisBroker } = require('../../libs/transport/src/server');
 
 let handle;
 let store;
 let broker;
 let sessionIds = [];
+/** Commits the write module made (one per group of appends). */
+let commits = 0;
+const observer = { depth() {}, waited() {}, committed: () => (commits += 1) };
 const turnId = uuidv7();
 
 function delta(text) {
   return { type: 'message.delta', data: { turnId, text } };
 }
 
-async function setup({ databaseUrl, redisUrl, sessions }) {
+async function setup({ databaseUrl, redisUrl, sessions, batchMax }) {
   handle = connectPostgres({ url: databaseUrl, applicationName: 'sessionwire-bench', max: 16 });
-  store = new EventStore(handle.db);
   broker = redisUrl
     ? new RedisBroker({ url: redisUrl, connectionName: 'bench-producer', onError: (e, c) => console.error(c, e.message) })
     : undefined;
+  const onCommitted = broker ? publishCommitted(broker) : undefined;
+  store = new EventStore(handle.db, new SessionWriter(handle.db, { batchMax, onCommitted, observer }));
   sessionIds = [];
   for (let i = 0; i < sessions; i++) {
     const id = uuidv7();
@@ -53,7 +58,7 @@ async function run({ rate, durationMs, padding = 80 }) {
   let due = 0;
   let appended = 0;
   let failed = 0;
-  let transactions = 0;
+  const commitsBefore = commits;
   const started = performance.now();
   const flush = (id) => {
     const events = pending.get(id).splice(0, 200);
@@ -62,8 +67,6 @@ async function run({ rate, durationMs, padding = 80 }) {
       .append(id, events)
       .then((stored) => {
         appended += stored.length;
-        transactions += 1;
-        if (broker) return publishEvents(broker, stored);
       })
       .catch((error) => {
         failed += events.length;
@@ -94,7 +97,7 @@ async function run({ rate, durationMs, padding = 80 }) {
   });
   while (inFlight.size) await Promise.all(inFlight);
   const seconds = durationMs / 1000;
-  return { type: 'done', appended, failed, transactions, achievedRate: Math.round(appended / seconds) };
+  return { type: 'done', appended, failed, transactions: commits - commitsBefore, achievedRate: Math.round(appended / seconds) };
 }
 
 /**
@@ -103,6 +106,7 @@ async function run({ rate, durationMs, padding = 80 }) {
  * gathered for `flushMs` and written as one delta row, as the worker does (coalescing on).
  */
 async function appendMax({ durationMs, concurrency, flushMs }) {
+  const commitsBefore = commits;
   let rows = 0;
   let tokens = 0;
   const deadline = performance.now() + durationMs;
@@ -132,7 +136,7 @@ async function appendMax({ durationMs, concurrency, flushMs }) {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { type: 'done', rows, tokens, rowsPerSec: Math.round(rows / seconds), tokensPerSec: Math.round(tokens / seconds) };
+  return { type: 'done', rows, tokens, commits: commits - commitsBefore, rowsPerSec: Math.round(rows / seconds), tokensPerSec: Math.round(tokens / seconds) };
 }
 
 process.on('message', (message) => {

@@ -1,50 +1,64 @@
-// Scenario 5: the append path. EventStore.append (the worker's append) with coalescing off (one
-// row per token) and on (a fast agent's tokens gathered for DELTA_FLUSH_MS = 25 into one row),
-// against the machine's ceiling: the same row shape (lock the session row, bump head_seq, insert
-// one event) written by pgbench with a custom script, same concurrency, same run.
+// Scenario 5: the append path. Many sessions append at once through ONE EventStore (one write
+// pipeline, as a worker's held sessions do): with group commit (APPEND_BATCH_MAX 512) and without
+// (APPEND_BATCH_MAX 1: every append its own transaction, concurrently on the pool), one row per
+// append (coalescing off), and with a fast agent's tokens coalesced for DELTA_FLUSH_MS = 25 into
+// one row. The machine's ceiling: the same row shape (lock the session row, bump head_seq, insert
+// one event) written by pgbench in one transaction per row, same run.
+import { pgbench } from '../lib/pgbench.mjs';
 import { Producer } from '../lib/producer.mjs';
-import { adminQuery, Child } from '../lib/services.mjs';
 import { ratio } from '../lib/stats.mjs';
 
-async function pgbench(db, { concurrency, seconds }) {
-  // each pgbench client writes to its own session, whose id it derives from :client_id
-  const ids = Array.from({ length: concurrency }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
-  await adminQuery(
-    `insert into sessions (id, agent, state) select unnest($1::uuid[]), 'demo', 'CREATED'`,
-    [ids],
-    db.url,
-  );
-  const file = 'bench/pgbench-append.sql';
-  const url = new URL(db.url);
-  const args = ['-n', '-f', file, '-c', String(concurrency), '-j', '2', '-T', String(seconds), '-h', url.hostname, '-p', url.port || '5432', '-U', url.username || 'postgres', db.name];
-  const run = new Child('pgbench', 'pgbench', args); // cwd: the repository root
-  const { code } = await run.exited;
-  const out = run.logs();
-  if (code !== 0) throw new Error(`pgbench failed (${code}): ${out}`);
-  const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1]);
-  return { tps: Math.round(tps), command: `pgbench ${args.join(' ')}` };
+export function appendParams(quick) {
+  return quick
+    ? { sessions: 16, pgbenchConcurrency: 2, seconds: 1 }
+    : { sessions: 512, pgbenchConcurrency: 8, seconds: 6 };
 }
 
-export async function appendScenario(ctx) {
-  const { db, quick } = ctx;
-  const concurrency = quick ? 2 : 8;
-  const seconds = quick ? 1 : 6;
-  const producer = new Producer('producers/store-producer.mjs', 'append-producer');
+async function measure(db, params, batchMax) {
+  const producer = new Producer('producers/store-producer.mjs', `append-producer-${batchMax}`);
   try {
-    await producer.request({ cmd: 'setup', databaseUrl: db.url, redisUrl: null, sessions: concurrency });
-    const off = await producer.request({ cmd: 'append-max', durationMs: seconds * 1000, concurrency, flushMs: 0 });
-    const on = await producer.request({ cmd: 'append-max', durationMs: seconds * 1000, concurrency, flushMs: 25 });
-    const ceiling = await pgbench(db, { concurrency, seconds });
+    await producer.request({ cmd: 'setup', databaseUrl: db.url, redisUrl: null, sessions: params.sessions, batchMax });
+    const durationMs = params.seconds * 1000;
+    const off = await producer.request({ cmd: 'append-max', durationMs, concurrency: params.sessions, flushMs: 0 });
+    const on = await producer.request({ cmd: 'append-max', durationMs, concurrency: params.sessions, flushMs: 25 });
+    const perCommit = (r) => ratio(r.rows, r.commits, 1);
     return {
-      concurrency,
-      secondsPerRun: seconds,
-      coalescingOff: { rowsPerSec: off.rowsPerSec, tokensPerSec: off.tokensPerSec },
-      coalescingOn: { rowsPerSec: on.rowsPerSec, tokensPerSec: on.tokensPerSec, flushMs: 25 },
-      pgbench: { rowsPerSec: ceiling.tps, command: ceiling.command },
-      ratioOffToPgbench: ratio(off.rowsPerSec, ceiling.tps),
-      ratioOnTokensToPgbench: ratio(on.tokensPerSec, ceiling.tps),
+      coalescingOff: { rowsPerSec: off.rowsPerSec, commits: off.commits, rowsPerCommit: perCommit(off) },
+      coalescingOn: { rowsPerSec: on.rowsPerSec, tokensPerSec: on.tokensPerSec, rowsPerCommit: perCommit(on) },
     };
   } finally {
     await producer.close();
   }
+}
+
+export async function appendScenario(ctx) {
+  const { db, quick } = ctx;
+  const params = appendParams(quick);
+  const grouped = await measure(db, params, 512);
+  const alone = await measure(db, params, 1);
+  const ceiling = await pgbench(db, { concurrency: params.pgbenchConcurrency, seconds: params.seconds });
+  console.log(`   append: ${grouped.coalescingOff.rowsPerSec} rows/s grouped, ${alone.coalescingOff.rowsPerSec} alone, pgbench ${ceiling.tps}`);
+  return {
+    sessions: params.sessions,
+    secondsPerRun: params.seconds,
+    groupCommit: grouped,
+    unbatched: alone,
+    pgbench: { concurrency: params.pgbenchConcurrency, rowsPerSec: ceiling.tps, command: ceiling.command },
+    ratioGroupedToPgbench: ratio(grouped.coalescingOff.rowsPerSec, ceiling.tps),
+    ratioUnbatchedToPgbench: ratio(alone.coalescingOff.rowsPerSec, ceiling.tps),
+    ratioGroupedToUnbatched: ratio(grouped.coalescingOff.rowsPerSec, alone.coalescingOff.rowsPerSec),
+  };
+}
+
+export function appendReport(x, _out, l) {
+  l.push(`${x.sessions} sessions appending at once, each in a closed loop (next append when the previous one is answered), through one EventStore for ${x.secondsPerRun} s per run. Group commit: APPEND_BATCH_MAX 512 (appends waiting while a commit is in flight go in the next one, one statement for all); unbatched: APPEND_BATCH_MAX 1 (each append its own commit, concurrently on a pool of 16). Coalescing on: a fast agent's tokens gathered for 25 ms (DELTA_FLUSH_MS) into one row. pgbench writes the same row shape (lock and bump the session's head, insert one event) in one transaction per row at concurrency ${x.pgbench.concurrency}: the machine's one-row ceiling. pgbench command: \`${x.pgbench.command}\`.`, '');
+  const t = (rows) => [`| ${rows[0].join(' | ')} |`, `|${rows[0].map(() => '---').join('|')}|`, ...rows.slice(1).map((r) => `| ${r.map((v) => (v ?? 'n/a').toLocaleString('en-US')).join(' | ')} |`)].join('\n');
+  l.push(t([
+    ['path', 'rows/s', 'rows per commit', 'tokens/s', 'rows/s vs pgbench'],
+    ['group commit, one row per append', x.groupCommit.coalescingOff.rowsPerSec, x.groupCommit.coalescingOff.rowsPerCommit, x.groupCommit.coalescingOff.rowsPerSec, x.ratioGroupedToPgbench],
+    ['group commit, coalescing on', x.groupCommit.coalescingOn.rowsPerSec, x.groupCommit.coalescingOn.rowsPerCommit, x.groupCommit.coalescingOn.tokensPerSec, null],
+    ['unbatched, one row per append', x.unbatched.coalescingOff.rowsPerSec, x.unbatched.coalescingOff.rowsPerCommit, x.unbatched.coalescingOff.rowsPerSec, x.ratioUnbatchedToPgbench],
+    ['pgbench, same row shape', x.pgbench.rowsPerSec, 1, x.pgbench.rowsPerSec, 1],
+  ]), '');
+  l.push(`Group-committed rows/s over pgbench's one-row transactions/s: **${x.ratioGroupedToPgbench ?? 'n/a'}**; over the unbatched path: ${x.ratioGroupedToUnbatched ?? 'n/a'}.`, '');
 }

@@ -1,9 +1,10 @@
 // Scenario 5b: the append and read paths on the partitioned log (migration 0002: daily
 // partitions by created_at, as after `days` days of nightly retention) against the same data in
 // one unpartitioned table with the keys events had before (the previous layout), same code, same
-// run, alternating. Appends: EventStore.append, one delta row per transaction (coalescing off, the
-// most append-bound case). Reads: EventStore.getEventsAfter 50 events behind the head (a resume),
-// for sessions created today and for long-lived sessions that wrote on every day of the window.
+// run, alternating. Appends: EventStore.append, one delta row per append (coalescing off, the
+// most append-bound case; group commit takes the appends waiting at once into one statement).
+// Reads: EventStore.getEventsAfter 50 events behind the head (a resume), for sessions created
+// today and for long-lived sessions that wrote on every day of the window.
 import { createRequire } from 'node:module';
 import pg from 'pg';
 import { Producer } from '../lib/producer.mjs';
@@ -130,4 +131,16 @@ export async function partitionScenario(ctx) {
     for (const s of Object.values(systems)) await s.producer.close();
     for (const db of created) await db.drop().catch(() => undefined);
   }
+}
+
+export function partitionReport(x, _out, l) {
+  const fmt = (v) => (v === null || v === undefined ? 'n/a' : typeof v === 'number' ? v.toLocaleString('en-US') : String(v));
+  l.push(`The same code (EventStore) on two databases with the same history (${fmt(x.shape.seededEvents)} events over ${x.shape.days} days: ${x.shape.perDay} sessions a day with ${x.shape.eventsEach} events each, and ${x.shape.longLived} long-lived sessions writing ${x.shape.perDayLong} events every day): \`events\` as one table keyed as before migration 0002, and partitioned as after ${x.shape.days} nights of retention (${x.partitioned.partitions} partitions: one a day, two ahead, the default). ${x.rounds} round${x.rounds === 1 ? '' : 's'} of ${x.secondsPerRun} s per figure, alternating; medians. Appends: ${x.concurrency} sessions in a closed loop, one delta row per append (group commit takes the appends waiting at the same moment into one statement). Reads: getEventsAfter 50 events behind the head (a resume).`, '');
+  const head = ['layout', 'append rows/s', 'resume reads/s, sessions of today', 'resume reads/s, long-lived sessions'];
+  const rows = [
+    ['one table (before)', x.oneTable.appendRowsPerSec, x.oneTable.readsPerSecRecentSessions, x.oneTable.readsPerSecLongLivedSessions],
+    ['partitioned (after)', x.partitioned.appendRowsPerSec, x.partitioned.readsPerSecRecentSessions, x.partitioned.readsPerSecLongLivedSessions],
+    ['partitioned / one table', x.partitionedOverOneTable.append, x.partitionedOverOneTable.readRecent, x.partitionedOverOneTable.readLongLived],
+  ].map((r) => r.map(fmt));
+  l.push([`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n'), '');
 }

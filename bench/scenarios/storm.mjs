@@ -26,6 +26,10 @@ export async function stormScenario(ctx) {
     ...shared,
     distinctSessions: distinct,
     transactionsSharedOverDistinct: ratio(shared.postgresTransactions, distinct.postgresTransactions),
+    distinctOverShared: {
+      transactionsPerStream: ratio(distinct.transactionsPerStream, shared.transactionsPerStream),
+      allLiveMs: ratio(distinct.allLiveMs, shared.allLiveMs),
+    },
   };
 }
 
@@ -97,4 +101,16 @@ async function storm(ctx, params) {
     await closeAll(clients);
     await Promise.all([a.kill('SIGKILL'), b.kill('SIGTERM')]);
   }
+}
+
+export function stormReport(x, _out, l) {
+  const fmt = (v) => (v === null || v === undefined ? 'n/a' : typeof v === 'number' ? v.toLocaleString('en-US') : String(v));
+  l.push(`${fmt(x.streams)} streams on node A, first ${fmt(x.sessions)} sessions × ${x.streamsPerSession} (identical cursors per session), then the same number of distinct sessions × 1; ${x.eventsBehindPerStream} events per session are written straight to Postgres (no hint, so A never sends them), A is SIGKILLed, and every client resumes on node B with its Last-Event-ID, ${x.eventsBehindPerStream} events behind. Node B serves the resumes waiting at the same moment with one batched head query and one batched read (\`unnest\` of (session, after, limit) with a lateral read). Postgres transactions counted from \`pg_stat_database.xact_commit\` of the bench database, minus its quiet rate.`, '');
+  const head = ['storm', 'live again', 'all live after ms', 'reconnect→live p50 / p99 ms', 'Postgres transactions', 'per stream', 'per session', 'node B RSS base → peak MB'];
+  const rows = [
+    ['identical cursors', x],
+    ['distinct sessions', x.distinctSessions],
+  ].map(([name, r]) => [`${name} (${fmt(r.sessions)} sessions × ${r.streamsPerSession})`, `${fmt(r.liveAgain)} / ${fmt(r.streams)}`, fmt(r.allLiveMs), `${fmt(r.reconnectToLiveMs.p50)} / ${fmt(r.reconnectToLiveMs.p99)}`, fmt(r.postgresTransactions), fmt(r.transactionsPerStream), fmt(r.transactionsPerSession), `${r.nodeBRssBaseMb} → ${r.nodeBRssPeakMb}`]);
+  l.push([`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n'), '');
+  l.push(`Distinct sessions / identical cursors: transactions per stream ${fmt(x.distinctOverShared?.transactionsPerStream)}, all-live time ${fmt(x.distinctOverShared?.allLiveMs)}.`, '');
 }

@@ -6,7 +6,17 @@ import { join, resolve } from 'node:path';
 import { PG_URL_ENV, requireEnv } from '../services';
 
 const ROOT = resolve(__dirname, '..', '..');
-const SCENARIOS = ['fanout', 'workers', 'resume', 'idle', 'storm', 'append', 'partitions'];
+const SCENARIOS = [
+  'fanout',
+  'workers',
+  'resume',
+  'idle',
+  'storm',
+  'append',
+  'partitions',
+  'capacity',
+  'accept',
+];
 
 // A smoke test of the benchmark harness: `--quick` runs every scenario at tiny sizes and the
 // report must hold every figure. It asserts nothing about speed.
@@ -60,11 +70,13 @@ describe('bench --quick', () => {
       '## 3.',
       '## 4.',
       '## 5.',
+      '## 7.',
+      '## 8.',
       '## Peers',
     ]) {
       expect(markdown).toContain(heading);
     }
     expect(existsSync(join(out, 'benchmarks-fanout.svg'))).toBe(true);
     expect(existsSync(join(out, 'benchmarks-resume.svg'))).toBe(true);
-  }, 240_000);
+  }, 360_000);
 });

@@ -1,6 +1,11 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { EventsModule, type DatabaseHandle } from '@sessionwire/events';
+import {
+  EventsModule,
+  publishCommitted,
+  WriteMetrics,
+  type DatabaseHandle,
+} from '@sessionwire/events';
 import { BROKER, type Broker } from '@sessionwire/transport/server';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
@@ -29,19 +34,25 @@ export interface ApiRuntime {
 @Module({})
 export class ApiModule {
   static forRoot(config: ApiConfig, runtime: ApiRuntime): DynamicModule {
+    const metrics = new StreamMetricsService();
     const shared = [
       { provide: API_CONFIG, useValue: config },
       { provide: BROKER, useValue: runtime.broker },
       TokenService,
       Authenticator,
       LifecycleService,
-      StreamMetricsService,
+      { provide: StreamMetricsService, useValue: metrics },
     ];
     return {
       module: ApiModule,
       imports: [
         LoggerModule.forRoot(loggerOptions(config, runtime.logDestination)),
-        EventsModule.forHandle(runtime.database),
+        EventsModule.forHandle(runtime.database, {
+          batchMax: config.appendBatchMax,
+          queueMax: config.databaseQueueMax,
+          onCommitted: publishCommitted(runtime.broker),
+          observer: new WriteMetrics(metrics.registry, () => runtime.database.poolStats?.()),
+        }),
         SessionsModule,
         StreamsModule,
         HealthModule,

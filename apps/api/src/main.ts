@@ -33,6 +33,8 @@ async function serve(config: ApiProcessConfig): Promise<void> {
   const database = connectPostgres({
     url: config.databaseUrl,
     applicationName: APPLICATION_NAME,
+    max: config.databasePoolMax,
+    queueMax: config.databaseQueueMax,
     onError: (error) => log.warn({ err: error }, 'idle postgres connection failed'),
   });
   const broker = createRedisBroker({

@@ -1,4 +1,5 @@
-import type { EventStore } from '@sessionwire/events';
+import { sessions, type EventStore } from '@sessionwire/events';
+import { eq, sql } from 'drizzle-orm';
 import type { NewEvent, StoredEvent } from '@sessionwire/transport/protocol';
 import { publishEvents, type Broker } from '@sessionwire/transport/server';
 import { v7 as uuidv7 } from 'uuid';
@@ -23,19 +24,30 @@ export class TestProducer {
 
   /** Claims the session for this producer and makes it ACTIVE. */
   async activate(sessionId: string, publish = true): Promise<StoredEvent[]> {
-    const claimed = await this.db.handle.db.transaction(async (tx) => {
-      const row = await this.store.lockSession(tx, sessionId);
-      if (!row) throw new Error(`no session ${sessionId}`);
-      const epoch = row.leaseEpoch + 1;
-      this.epochs.set(sessionId, epoch);
-      return this.store.transitionLocked(tx, row, row.state as never, 'STARTING', 'claimed', {
+    // Take the lease as a claim would (owner, new epoch), then record the claim's transition.
+    const [row] = await this.db.handle.db
+      .update(sessions)
+      .set({
         owner: 'test-producer',
-        leaseEpoch: epoch,
+        leaseEpoch: sql`${sessions.leaseEpoch} + 1` as unknown as number,
         leaseExpiresAt: new Date(Date.now() + 600_000),
-      });
-    });
+      })
+      .where(eq(sessions.id, sessionId))
+      .returning();
+    if (!row) throw new Error(`no session ${sessionId}`);
+    this.epochs.set(sessionId, row.leaseEpoch);
+    const leaseEpoch = row.leaseEpoch;
+    const claimed = await this.store.transition(
+      sessionId,
+      row.state as never,
+      'STARTING',
+      'claimed',
+      {
+        leaseEpoch,
+      },
+    );
     const active = await this.store.transition(sessionId, 'STARTING', 'ACTIVE', 'agent_ready', {
-      leaseEpoch: this.epochs.get(sessionId),
+      leaseEpoch,
     });
     return this.done([claimed, active], publish);
   }

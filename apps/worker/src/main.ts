@@ -19,7 +19,8 @@ async function main(): Promise<void> {
   const database = connectPostgres({
     url: config.databaseUrl,
     applicationName: WORKER_APPLICATION_NAME,
-    max: 20,
+    max: config.databasePoolMax,
+    queueMax: config.databaseQueueMax,
     onError: (error) => log.error({ err: error }, 'idle Postgres connection failed'),
   });
   const broker = createRedisBroker({

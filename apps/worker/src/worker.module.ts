@@ -1,5 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { EventsModule, type DatabaseHandle } from '@sessionwire/events';
+import {
+  EventsModule,
+  publishCommitted,
+  WriteMetrics,
+  type DatabaseHandle,
+} from '@sessionwire/events';
 import { BROKER, type Broker } from '@sessionwire/transport/server';
 import { LoggerModule } from 'nestjs-pino';
 import { AgentRegistry, BUILT_IN_AGENTS, type AgentFactory } from '@sessionwire/agents';
@@ -22,10 +27,16 @@ export interface WorkerModuleOptions {
 export class WorkerModule {
   static forRoot(options: WorkerModuleOptions): DynamicModule {
     const { config } = options;
+    const metrics = new WorkerMetrics(options);
     return {
       module: WorkerModule,
       imports: [
-        EventsModule.forHandle(options.database),
+        EventsModule.forHandle(options.database, {
+          batchMax: config.appendBatchMax,
+          queueMax: config.databaseQueueMax,
+          onCommitted: publishCommitted(options.broker),
+          observer: new WriteMetrics(metrics.registry, () => options.database.poolStats?.()),
+        }),
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.logLevel,
@@ -37,7 +48,7 @@ export class WorkerModule {
       providers: [
         { provide: WORKER_CONFIG, useValue: config },
         { provide: BROKER, useValue: options.broker },
-        { provide: WorkerMetrics, useValue: new WorkerMetrics(options) },
+        { provide: WorkerMetrics, useValue: metrics },
         {
           provide: AgentRegistry,
           useFactory: () =>

@@ -46,12 +46,11 @@ export class WorkerService implements BeforeApplicationShutdown {
     private readonly metrics: WorkerMetrics,
   ) {
     this.held = new HeldSessions(metrics);
-    this.keeper = new LeaseKeeper(config, leases, broker, metrics, this.held);
+    this.keeper = new LeaseKeeper(config, leases, metrics, this.held);
     this.poller = new SessionPoller(store, this.held, this.keeper);
     this.runnerDeps = {
       store,
       leases,
-      broker,
       registry,
       metrics,
       deltaFlushMs: config.deltaFlushMs,

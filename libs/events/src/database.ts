@@ -1,7 +1,8 @@
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { Pool, type PoolConfig } from 'pg';
+import { Client, Pool, type PoolClient, type PoolConfig } from 'pg';
 import * as schema from './schema';
+import { WriteQueueFullError } from './write/write-errors';
 
 /** A drizzle handle on either node-postgres or PGlite; the store works on both. */
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -14,12 +15,37 @@ export interface DatabaseHandle {
   close(): Promise<void>;
   /** Runs a connectivity check (for readiness probes). */
   ping(): Promise<void>;
+  /** The connection pool's state (node-postgres only). */
+  poolStats?(): PoolStats;
 }
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  /** Requests waiting for a connection. */
+  waiting: number;
+}
+
+/** How long establishing one new connection may take before it counts as unreachable. */
+const CONNECT_TIMEOUT_MS = 5000;
+/**
+ * How long a statement may wait for one lock (a row another transaction holds). Ours hold row
+ * locks for a commit's duration; a longer wait means a stuck holder, and the write pipeline then
+ * commits the other sessions of the batch without the locked one (see WritePipeline).
+ */
+export const LOCK_TIMEOUT_MS = 1000;
 
 export interface PostgresOptions {
   url: string;
   applicationName: string;
+  /** Most connections (`DATABASE_POOL_MAX`, default 10). */
   max?: number;
+  /**
+   * Most requests waiting for a connection (`DATABASE_QUEUE_MAX`, default 10,000); one more is
+   * refused with `WriteQueueFullError` ('connection'). Waiting has no time limit: under a burst
+   * requests queue, and only a connection that cannot be established counts as Postgres away.
+   */
+  queueMax?: number;
   /** Called when an idle pooled connection fails (server restart, terminated backend). */
   onError?: (error: Error) => void;
 }
@@ -29,12 +55,18 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle & { po
     connectionString: options.url,
     application_name: options.applicationName,
     max: options.max ?? 10,
-    connectionTimeoutMillis: 5000,
+    // No limit on waiting for a pooled connection (that is load); a limit on making one.
+    connectionTimeoutMillis: 0,
+    Client: TimedClient,
+    options: `-c lock_timeout=${LOCK_TIMEOUT_MS}`,
   };
-  const pool = new Pool(config);
+  const pool = new QueuedPool(config, options.queueMax ?? 10_000);
   // An idle client that errors (server restart, pg_terminate_backend) is dropped by the pool;
   // without a listener the error would crash the process.
   pool.on('error', (error) => options.onError?.(error));
+  // A checked-out client (inside a transaction) has no listener of the pool's; its error also
+  // fails the query in flight, so it is only reported here rather than crash the process.
+  pool.on('connect', (client) => client.on('error', (error) => options.onError?.(error)));
   const db = drizzlePg(pool, { schema }) as unknown as Database;
   return {
     db,
@@ -43,7 +75,52 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle & { po
     ping: async () => {
       await pool.query('select 1');
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
+}
+
+/** A client that gives up establishing its connection after {@link CONNECT_TIMEOUT_MS}. */
+class TimedClient extends Client {
+  constructor(config?: ConstructorParameters<typeof Client>[0]) {
+    super({
+      ...(typeof config === 'object' ? config : {}),
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    });
+  }
+}
+
+/** A pool whose wait queue is bounded by count, not by time. */
+class QueuedPool extends Pool {
+  constructor(
+    config: PoolConfig,
+    private readonly queueMax: number,
+  ) {
+    super(config);
+  }
+
+  // pg-pool calls connect() for query() too, with a callback.
+  override connect(): Promise<PoolClient>;
+  override connect(
+    callback: (
+      err: Error | undefined,
+      client: PoolClient | undefined,
+      done: (release?: unknown) => void,
+    ) => void,
+  ): void;
+  override connect(
+    callback?: (
+      err: Error | undefined,
+      client: PoolClient | undefined,
+      done: (release?: unknown) => void,
+    ) => void,
+  ): Promise<PoolClient> | void {
+    if (this.waitingCount >= this.queueMax) {
+      const error = new WriteQueueFullError('connection', this.waitingCount);
+      if (callback) return void process.nextTick(() => callback(error, undefined, () => undefined));
+      return Promise.reject(error);
+    }
+    return callback ? super.connect(callback as never) : super.connect();
+  }
 }
 
 export interface PgliteOptions {

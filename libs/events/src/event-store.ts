@@ -1,49 +1,38 @@
 // Every read and write of `events` here keeps the partitioned log's constraints: partitioned-log.ts.
-import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, getTableColumns, gt, gte, lt, sql } from 'drizzle-orm';
-import {
-  isLegalTransition,
-  type Activity,
-  type NewEvent,
-  type SessionHead,
-  type SessionState,
-  type StoredEvent,
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { and, asc, desc, eq, gt, gte, lt, sql } from 'drizzle-orm';
+import type {
+  Activity,
+  NewEvent,
+  SessionHead,
+  SessionState,
+  StoredEvent,
 } from '@sessionwire/transport/protocol';
 import { DATABASE, type Database } from './database';
-import {
-  DomainError,
-  IllegalTransitionError,
-  SessionEndedError,
-  SessionNotFoundError,
-  StaleLeaseError,
-} from './errors';
-import { findUserMessage } from './message-key-lookup';
-import { nextEventAt } from './partitioned-log';
+import { SessionNotFoundError } from './errors';
 import { events, sessions, type EventRow, type SessionRow } from './schema';
-import { appendRowNeutral, isRowNeutral } from './row-neutral-append';
-import { SessionBounds } from './session-bounds';
-import { applyEvents } from './session-effects';
+import type { SessionBounds } from './session-bounds';
+import { storedEvent } from './write/event-validation';
+import { rowsOf } from './write/locked-write';
+import type { UserMessageResult } from './write/session-commands';
+import { SessionWriter, type CreateSessionInput } from './write/session-writer';
 
-/** A transaction or the database itself: anything that runs queries. */
-export type Executor = Parameters<Parameters<Database['transaction']>[0]>[0] | Database;
+export type { UserMessageResult } from './write/session-commands';
+export type { CreateSessionInput } from './write/session-writer';
 
 export interface AppendOptions {
   /** The caller's lease epoch; the append is refused with `stale_lease` unless it is current. */
   leaseEpoch?: number;
 }
 
+/** One read of {@link EventStore.getEventsAfterMany}. */
+export interface EventsAfter {
+  sessionId: string;
+  afterSeq: number;
+  limit: number;
+}
+
 export type { SessionHead };
-
-export interface UserMessageResult {
-  event: StoredEvent & { type: 'message.user' };
-  duplicate: boolean;
-}
-
-export interface CreateSessionInput {
-  id: string;
-  agent: string;
-  metadata?: Record<string, unknown>;
-}
 
 export interface ListSessionsInput {
   state?: SessionState;
@@ -66,33 +55,26 @@ export interface ListSessionsInput {
  *   also after retention removed the original event (the key lives in `message_keys`).
  * - `created_at` never decreases along a session's seqs (see the `events` table), and reads only
  *   visit the partitions since the session was created ({@link SessionBounds}).
+ * - Every write goes through {@link SessionWriter} (validated, group-committed, published by its
+ *   `onCommitted` hook); the methods here that write only hand it over.
  */
 @Injectable()
 export class EventStore {
+  /** The write module every write of this store (and of its LeaseStore) goes through. */
+  readonly writer: SessionWriter;
+  /** Lower bounds of `created_at` for reads; fed by the writer's commits and by reads. */
   private readonly bounds: SessionBounds;
 
-  constructor(@Inject(DATABASE) private readonly db: Database) {
-    this.bounds = new SessionBounds(db);
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Optional() writer?: SessionWriter,
+  ) {
+    this.writer = writer ?? new SessionWriter(db);
+    this.bounds = this.writer.bounds;
   }
 
-  async createSession(input: CreateSessionInput): Promise<SessionRow> {
-    return this.db.transaction(async (tx) => {
-      const [row] = await tx
-        .insert(sessions)
-        .values({
-          id: input.id,
-          agent: input.agent,
-          state: 'CREATED',
-          metadata: input.metadata ?? {},
-          headSeq: 0,
-        })
-        .returning();
-      await this.insertEvents(tx, row, [
-        { type: 'session.state', data: { from: null, to: 'CREATED', reason: 'created' } },
-      ]);
-      this.bounds.note(row.id, row.createdAt);
-      return row;
-    });
+  createSession(input: CreateSessionInput): Promise<SessionRow> {
+    return this.writer.createSession(input);
   }
 
   async getSession(sessionId: string): Promise<SessionRow | undefined> {
@@ -122,31 +104,15 @@ export class EventStore {
 
   /**
    * Appends events (never `message.user` or `session.state`: those have their own methods) and
-   * returns them with their seqs. Refused for an unknown session, an ended one, or a stale epoch.
+   * returns them with their seqs. Refused for an unknown session, an ended one, or a stale epoch;
+   * an event that breaks its schema is an `InvalidEventError` and nothing is written.
    */
-  async append(
+  append(
     sessionId: string,
     newEvents: NewEvent[],
     options: AppendOptions = {},
   ): Promise<StoredEvent[]> {
-    for (const event of newEvents) {
-      if (event.type === 'message.user' || event.type === 'session.state') {
-        throw new Error(`${event.type} events are written by their own EventStore methods`);
-      }
-    }
-    if (newEvents.length === 0) return [];
-    if (isRowNeutral(newEvents)) {
-      const appended = await appendRowNeutral(this.db, sessionId, newEvents, options.leaseEpoch);
-      if (appended) {
-        this.bounds.noteEvents(sessionId, appended);
-        return appended;
-      }
-      // Refused (unknown, ended or fenced): the full path below names the reason.
-    }
-    return this.db.transaction(async (tx) => {
-      const row = await this.lockLive(tx, sessionId, options.leaseEpoch);
-      return this.insertEvents(tx, row, newEvents);
-    });
+    return this.writer.append(sessionId, newEvents, options.leaseEpoch);
   }
 
   /**
@@ -154,24 +120,11 @@ export class EventStore {
    * returns the original event and `duplicate: true` (also after the session ended); other content
    * is an {@link IdempotencyConflictError}.
    */
-  async appendUserMessage(
+  appendUserMessage(
     sessionId: string,
     message: { clientMessageId: string; content: string },
   ): Promise<UserMessageResult> {
-    return this.db.transaction(async (tx) => {
-      const row = await this.lockSession(tx, sessionId);
-      if (!row) throw new SessionNotFoundError(sessionId);
-      const original = await findUserMessage(tx, sessionId, message);
-      if (original) return { event: original, duplicate: true };
-      if (row.state === 'ENDED') throw new SessionEndedError(sessionId);
-      const [event] = await this.insertEvents(
-        tx,
-        row,
-        [{ type: 'message.user', data: message }],
-        message.clientMessageId,
-      );
-      return { event: event as UserMessageResult['event'], duplicate: false };
-    });
+    return this.writer.appendUserMessage(sessionId, message);
   }
 
   /**
@@ -209,6 +162,74 @@ export class EventStore {
       .orderBy(asc(events.seq))
       .limit(1);
     return row ? Number(row.seq) : undefined;
+  }
+
+  /**
+   * Many reads in one query: for each, what `getEventsAfter` would return, in the same order as
+   * `reads` (a `unnest` of the reads with a lateral index scan each). Each read carries its own
+   * session's `created_at` bound, so each lateral scan visits only that session's recent partitions
+   * (pruned at run time); the bounds of sessions not seen before cost one more query, for all.
+   */
+  async getEventsAfterMany(reads: readonly EventsAfter[]): Promise<StoredEvent[][]> {
+    const out: StoredEvent[][] = reads.map(() => []);
+    if (reads.length === 0) return out;
+    const since = await this.bounds.ofMany(reads);
+    const present = reads.flatMap((read, i) => (since[i] ? [{ ...read, i, since: since[i] }] : []));
+    if (present.length === 0) return out;
+    const result = await this.db.execute(sql`
+      select r.ord, e.session_id, e.seq, e.type, e.data, e.created_at
+      from unnest(${sql.param(present.map((r) => r.sessionId))}::uuid[],
+                  ${sql.param(present.map((r) => r.afterSeq))}::bigint[],
+                  ${sql.param(present.map((r) => r.limit))}::int[],
+                  ${sql.param(present.map((r) => r.since.toISOString()))}::timestamptz[])
+        with ordinality as r(session_id, after_seq, lim, since, ord)
+      cross join lateral (
+        select * from events e
+        where e.session_id = r.session_id and e.created_at >= r.since and e.seq > r.after_seq
+        order by e.seq limit r.lim
+      ) e
+      order by r.ord, e.seq`);
+    for (const row of rowsOf<Parameters<typeof storedEvent>[0] & { ord: string | number }>(
+      result,
+    )) {
+      out[present[Number(row.ord) - 1].i].push(storedEvent(row));
+    }
+    present.forEach((read) => this.bounds.noteEvents(read.sessionId, out[read.i]));
+    return out;
+  }
+
+  /**
+   * The turns whose interrupt was requested in `(afterSeq, toSeq]` of each session, in one query
+   * (the worker's poll for interrupt hints it may have missed); sessions with none are absent.
+   */
+  async getInterruptRequests(
+    ranges: readonly { sessionId: string; afterSeq: number; toSeq: number }[],
+  ): Promise<Map<string, string[]>> {
+    const found = new Map<string, string[]>();
+    if (ranges.length === 0) return found;
+    const since = await this.bounds.ofMany(ranges);
+    const present = ranges.flatMap((range, i) => (since[i] ? [{ ...range, since: since[i] }] : []));
+    if (present.length === 0) return found;
+    const result = await this.db.execute(sql`
+      select r.session_id, e.data->>'turnId' as turn_id
+      from unnest(${sql.param(present.map((r) => r.sessionId))}::uuid[],
+                  ${sql.param(present.map((r) => r.afterSeq))}::bigint[],
+                  ${sql.param(present.map((r) => r.toSeq))}::bigint[],
+                  ${sql.param(present.map((r) => r.since.toISOString()))}::timestamptz[])
+        as r(session_id, after_seq, to_seq, since)
+      cross join lateral (
+        select e.seq, e.data from events e
+        where e.session_id = r.session_id and e.created_at >= r.since
+          and e.seq > r.after_seq and e.seq <= r.to_seq
+          and e.type = 'interrupt.requested' and e.data->>'turnId' is not null
+      ) e
+      order by r.session_id, e.seq`);
+    for (const row of rowsOf<{ session_id: string; turn_id: string }>(result)) {
+      const list = found.get(row.session_id) ?? [];
+      list.push(row.turn_id);
+      found.set(row.session_id, list);
+    }
+    return found;
   }
 
   /** The `limit` events just below `beforeSeq`, ascending. */
@@ -278,10 +299,13 @@ export class EventStore {
         headSeq: sessions.headSeq,
         state: sessions.state,
         activity: sessions.activity,
+        createdAt: sessions.createdAt,
       })
       .from(sessions)
       .where(sql`${sessions.id} = any(${sql.param([...sessionIds])}::uuid[])`);
     for (const row of rows) {
+      // A stream resolves the head before it reads: its read then needs no lookup of the bound.
+      this.bounds.note(row.id, row.createdAt);
       heads.set(row.id, {
         headSeq: row.headSeq,
         state: row.state as SessionState,
@@ -293,145 +317,24 @@ export class EventStore {
 
   /**
    * Moves a session from `from` to `to` (a legal transition only) and appends its
-   * `session.state` event in the same transaction.
+   * `session.state` event in the same commit.
    */
-  async transition(
+  transition(
     sessionId: string,
     from: SessionState,
     to: SessionState,
     reason: string,
     options: AppendOptions = {},
   ): Promise<StoredEvent> {
-    return this.db.transaction(async (tx) => {
-      const row = await this.lockSession(tx, sessionId);
-      if (!row) throw new SessionNotFoundError(sessionId);
-      checkEpoch(row, options.leaseEpoch);
-      return this.transitionLocked(tx, row, from, to, reason);
-    });
+    return this.writer.transition(sessionId, from, to, reason, options.leaseEpoch);
   }
 
   /**
    * Records an interrupt of the running turn. With no open turn nothing is appended and
    * `turnId` is null; an ENDED session refuses.
    */
-  async requestInterrupt(
-    sessionId: string,
-  ): Promise<{ turnId: string | null; events: StoredEvent[] }> {
-    return this.db.transaction(async (tx) => {
-      const row = await this.lockLive(tx, sessionId);
-      if (row.turnId === null) return { turnId: null, events: [] };
-      const appended = await this.insertEvents(tx, row, [
-        { type: 'interrupt.requested', data: { turnId: row.turnId } },
-      ]);
-      return { turnId: row.turnId, events: appended };
-    });
-  }
-
-  /** Locks a session row for the rest of the transaction. */
-  async lockSession(tx: Executor, sessionId: string): Promise<SessionRow | undefined> {
-    const [row] = await tx.select().from(sessions).where(eq(sessions.id, sessionId)).for('update');
-    if (row) this.bounds.note(row.id, row.createdAt);
-    return row;
-  }
-
-  /** Locks a session that must exist, not be ENDED, and (with an epoch) be held by the caller. */
-  async lockLive(tx: Executor, sessionId: string, leaseEpoch?: number): Promise<SessionRow> {
-    const row = await this.lockSession(tx, sessionId);
-    if (!row) throw new SessionNotFoundError(sessionId);
-    checkEpoch(row, leaseEpoch);
-    if (row.state === 'ENDED') throw new SessionEndedError(sessionId);
-    return row;
-  }
-
-  /** A transition on a row the caller has locked; checks `from` and legality. */
-  async transitionLocked(
-    tx: Executor,
-    row: SessionRow,
-    from: SessionState,
-    to: SessionState,
-    reason: string,
-    extra: Partial<typeof sessions.$inferInsert> = {},
-  ): Promise<StoredEvent> {
-    if (row.state !== from) {
-      throw new IllegalTransitionError(from, to, `session ${row.id} is ${row.state}, not ${from}`);
-    }
-    if (!isLegalTransition(from, to)) throw new IllegalTransitionError(from, to);
-    const [event] = await this.insertEvents(
-      tx,
-      row,
-      [{ type: 'session.state', data: { from, to, reason } }],
-      undefined,
-      extra,
-    );
-    return event;
-  }
-
-  /**
-   * Inserts events after the locked row's head and updates the row in the same transaction.
-   * `row` must have been read under `lockSession` in `tx`; it is updated in place.
-   */
-  async insertEvents(
-    tx: Executor,
-    row: SessionRow,
-    newEvents: NewEvent[],
-    clientMessageId?: string,
-    extra: Partial<typeof sessions.$inferInsert> = {},
-  ): Promise<StoredEvent[]> {
-    let effects;
-    try {
-      effects = applyEvents(
-        { ...row, state: row.state as SessionState, headSeq: Number(row.headSeq) },
-        newEvents,
-      );
-    } catch (error) {
-      throw new DomainError('validation_failed', (error as Error).message);
-    }
-    const update = {
-      state: effects.state,
-      activity: effects.activity,
-      headSeq: effects.headSeq,
-      lastInputSeq: effects.lastInputSeq,
-      processedSeq: effects.processedSeq,
-      turnId: effects.turnId,
-      turnInputSeq: effects.turnInputSeq,
-      // never earlier than the previous event, whatever the clock does (partitioned-log.ts, rule 1)
-      lastEventAt: nextEventAt() as unknown as Date,
-      updatedAt: new Date(),
-      ...extra,
-    };
-    const first = Number(row.headSeq) + 1;
-    const [{ eventsAt, ...updated }] = await tx
-      .update(sessions)
-      .set(update)
-      .where(eq(sessions.id, row.id))
-      .returning({
-        ...getTableColumns(sessions),
-        // as text: a JS Date would drop the microseconds
-        eventsAt: sql<string>`${sessions.lastEventAt}::text`,
-      });
-    Object.assign(row, updated);
-    const inserted = await tx
-      .insert(events)
-      .values(
-        newEvents.map((event, i) => ({
-          sessionId: row.id,
-          seq: first + i,
-          type: event.type,
-          data: event.data,
-          clientMessageId: event.type === 'message.user' ? clientMessageId : null,
-          createdAt: sql`${eventsAt}::timestamptz` as unknown as Date,
-        })),
-      )
-      .returning();
-    const stored = inserted.map(toStoredEvent);
-    this.bounds.noteEvents(row.id, stored);
-    return stored;
-  }
-}
-
-function checkEpoch(row: SessionRow, leaseEpoch: number | undefined): void {
-  if (leaseEpoch !== undefined && row.leaseEpoch !== leaseEpoch) {
-    throw new StaleLeaseError(row.id, leaseEpoch);
+  requestInterrupt(sessionId: string): Promise<{ turnId: string | null; events: StoredEvent[] }> {
+    return this.writer.requestInterrupt(sessionId);
   }
 }
 

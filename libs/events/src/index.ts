@@ -8,3 +8,14 @@ export * from './partition-maintenance';
 export * from './retention';
 export * from './schema';
 export * from './session-effects';
+export * from './batched-history';
+export { SessionWriter, type WriterOptions } from './write/session-writer';
+export type { CommitHook, WriteObserver } from './write/write-pipeline';
+export { publishCommitted, workHintsOf } from './write/commit-hints';
+export { WriteMetrics } from './write/write-metrics';
+export {
+  CommitFailedError,
+  InputAlreadyProcessedError,
+  InvalidEventError,
+  WriteQueueFullError,
+} from './write/write-errors';

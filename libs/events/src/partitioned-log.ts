@@ -10,17 +10,22 @@
  *    `last_event_at = greatest(clock_timestamp(), last_event_at)`, then every event of that
  *    append gets the new `last_event_at`. Never `now()` (the transaction's start: two appends
  *    around midnight could be stored out of seq order), never the column default, never a value
- *    computed in Node: {@link nextEventAt}. (`EventStore.insertEvents`, `appendRowNeutral`;
- *    partitioned-log.int-spec.ts.)
+ *    computed in Node: {@link nextEventAt}. The insert reads it from the UPDATE's `RETURNING`
+ *    in the same statement. (`statementAppend` for batches of many sessions, `writeRows` of the
+ *    locked path, `SessionWriter.createSession`; partitioned-log.int-spec.ts,
+ *    write/created-at.int-spec.ts.)
  * 2. The message_keys trigger. The idempotency key of a `message.user` cannot be a unique index on
  *    the partitioned `events` (Postgres wants the partition key in it), so it is the primary key
  *    of the unpartitioned `message_keys`, filled by the AFTER INSERT trigger `events_message_key`
  *    for each row with `client_message_id` set. A writer sets `client_message_id` on
- *    `message.user` only, never writes `message_keys` itself, and finds a retry with
- *    `findUserMessage` (message_keys, not events: the original event may have been dropped).
+ *    `message.user` only, never writes `message_keys` itself, and finds a retry in message_keys,
+ *    not events (the original event may have been dropped): `findMessageKeys` on the locked path
+ *    (after the statement that took the row locks), a lateral lookup in the one-statement append.
  *    Concurrent sends of one key serialize on the session row's lock, so the second finds the
- *    first's key; the primary key is the backstop.
- *    (message-key-lookup.ts; migrator.int-spec.ts, partitioned-log.int-spec.ts.)
+ *    first's key; the primary key is the backstop (a duplicate fails the whole INSERT, so a batch
+ *    of many sessions that hits it is retried on the locked path).
+ *    (message-key-lookup.ts, write/statement-append.ts, write/locked-write.ts; migrator.int-spec.ts,
+ *    partitioned-log.int-spec.ts, write/group-commit.int-spec.ts.)
  * 3. Bounded reads. Every read of one session's events adds `created_at >= bound`, the bound a
  *    parameter (`SessionBounds.of(sessionId, afterSeq)`), so Postgres prunes older partitions at
  *    planning time. The bound must be a lower bound of every row the read asks for: a read that
@@ -28,8 +33,10 @@
  *    page starting above `afterSeq + 1`) and send a false `history_expired` gap. It relies on
  *    rule 1. Writers and readers feed `SessionBounds.noteEvents` with the events they wrote or
  *    read (events of a transaction that then rolls back are harmless: their seqs are written
- *    again later, so the day recorded stays a lower bound). A read across sessions bounds each session by its own bound
- *    (or by the smallest of them, which is correct but prunes less).
+ *    again later, so the day recorded stays a lower bound). A read across sessions bounds each
+ *    session by its own bound (`SessionBounds.ofMany`: one lookup for the sessions not known
+ *    yet; `getEventsAfterMany` and `getInterruptRequests` pass one bound per read to a lateral
+ *    scan, pruned at run time).
  *    (session-bounds.ts; stream-history-expired.int-spec.ts in apps/api.)
  * 4. Primary keys live on the partitions. `(session_id, seq)` is unique per partition, and across
  *    partitions only because seqs are assigned under the row lock; no `ON CONFLICT` on the parent

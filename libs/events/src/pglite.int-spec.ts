@@ -21,7 +21,7 @@ describe('EventStore on PGlite', () => {
     await migratePglite(handle);
     await migratePglite(handle);
     store = new EventStore(handle.db);
-    leases = new LeaseStore(handle.db, store);
+    leases = new LeaseStore(store);
   });
   afterAll(() => handle.close());
 

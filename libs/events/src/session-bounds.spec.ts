@@ -49,4 +49,30 @@ describe(SessionBounds.name, () => {
     b.note('b', new Date(day(3)));
     await expect(b.of('s')).rejects.toThrow(); // evicted: it would need the database now
   });
+
+  it('bounds many reads as one read each, loading only the sessions it does not know', async () => {
+    const rows = [{ id: 'n', createdAt: new Date(day(4) + 1) }];
+    const where = jest.fn(() => Promise.resolve(rows));
+    const db = { select: () => ({ from: () => ({ where }) }) } as unknown as Database;
+    const b = new SessionBounds(db);
+    b.note('s', new Date(day(0)));
+    b.noteEvents('s', [event(40, day(7) + 1)]);
+    const reads = [
+      { sessionId: 's', afterSeq: 39 },
+      { sessionId: 'n', afterSeq: 0 },
+      { sessionId: 'gone', afterSeq: 0 },
+      { sessionId: 's' },
+      { sessionId: 'n' },
+    ];
+    expect(await b.ofMany(reads)).toEqual([
+      new Date(day(6)),
+      new Date(day(4)),
+      undefined,
+      new Date(day(0)),
+      new Date(day(4)),
+    ]);
+    expect(where).toHaveBeenCalledTimes(1);
+    expect(await b.of('n')).toEqual(new Date(day(4))); // known now: no query
+    expect(where).toHaveBeenCalledTimes(1);
+  });
 });

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '@sessionwire/transport/protocol';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Database } from './database';
 import { sessions } from './schema';
 
@@ -15,6 +15,22 @@ interface Known {
 }
 
 const dayOf = (time: number) => Math.floor(time / DAY_MS) * DAY_MS;
+
+const fresh = (createdAt: Date): Known => ({
+  createdDay: dayOf(createdAt.getTime()),
+  days: new Map(),
+});
+
+/** The bound (ms) of a read after `afterSeq` of a known session: see {@link SessionBounds}. */
+function boundOf(known: Known, afterSeq?: number): number {
+  let bound = known.createdDay;
+  if (afterSeq !== undefined) {
+    for (const [day, lowest] of known.days) {
+      if (lowest <= afterSeq + 1 && day - DAY_MS > bound) bound = day - DAY_MS;
+    }
+  }
+  return bound;
+}
 
 /**
  * Per session, a lower bound of `created_at` for the events after a seq, so reads add
@@ -43,7 +59,7 @@ export class SessionBounds {
   /** Records a session row seen elsewhere (a create, a lock, a lookup). */
   note(sessionId: string, createdAt: Date): void {
     if (this.known.has(sessionId)) return;
-    this.remember(sessionId, { createdDay: dayOf(createdAt.getTime()), days: new Map() });
+    this.remember(sessionId, fresh(createdAt));
   }
 
   /** Records events read or written (any order): where their days begin, as far as seen. */
@@ -66,25 +82,49 @@ export class SessionBounds {
    * does not exist.
    */
   async of(sessionId: string, afterSeq?: number): Promise<Date | undefined> {
-    let known = this.known.get(sessionId);
-    if (known) {
-      this.remember(sessionId, known);
-    } else {
-      const [row] = await this.db
-        .select({ createdAt: sessions.createdAt })
-        .from(sessions)
-        .where(eq(sessions.id, sessionId));
-      if (!row) return undefined;
-      this.note(sessionId, row.createdAt);
-      known = this.known.get(sessionId)!;
-    }
-    let bound = known.createdDay;
-    if (afterSeq !== undefined) {
-      for (const [day, lowest] of known.days) {
-        if (lowest <= afterSeq + 1 && day - DAY_MS > bound) bound = day - DAY_MS;
+    const [bound] = await this.ofMany([{ sessionId, afterSeq }]);
+    return bound;
+  }
+
+  /**
+   * The bounds of many reads at once (each as {@link of}), in their order: the sessions not known
+   * yet are loaded in one query, so a batched read of many sessions costs one lookup, not one per
+   * session.
+   */
+  async ofMany(
+    reads: readonly { sessionId: string; afterSeq?: number }[],
+  ): Promise<(Date | undefined)[]> {
+    const found = new Map<string, Known>();
+    const absent = new Set<string>();
+    for (const { sessionId } of reads) {
+      if (found.has(sessionId) || absent.has(sessionId)) continue;
+      const known = this.known.get(sessionId);
+      if (known) {
+        this.remember(sessionId, known);
+        found.set(sessionId, known);
+      } else {
+        absent.add(sessionId);
       }
     }
-    return new Date(bound);
+    const missing = [...absent];
+    if (missing.length > 0) {
+      const rows = await this.db
+        .select({ id: sessions.id, createdAt: sessions.createdAt })
+        .from(sessions)
+        .where(
+          missing.length === 1
+            ? eq(sessions.id, missing[0])
+            : sql`${sessions.id} = any(${sql.param(missing)}::uuid[])`,
+        );
+      for (const row of rows) {
+        this.note(row.id, row.createdAt);
+        found.set(row.id, this.known.get(row.id) ?? fresh(row.createdAt));
+      }
+    }
+    return reads.map(({ sessionId, afterSeq }) => {
+      const known = found.get(sessionId);
+      return known ? new Date(boundOf(known, afterSeq)) : undefined;
+    });
   }
 
   private remember(sessionId: string, known: Known): void {

@@ -1,4 +1,5 @@
 import { applyEvents, type SessionCursor } from './session-effects';
+import { InputAlreadyProcessedError } from './write/write-errors';
 
 describe('applyEvents', () => {
   const fresh: SessionCursor = {
@@ -51,6 +52,18 @@ describe('applyEvents', () => {
     expect(() =>
       applyEvents(open, [{ type: 'turn.completed', data: { turnId: 'u', stopReason: 'error' } }]),
     ).toThrow('not the open turn');
+  });
+
+  it('refuses a turn for input whose turn was already closed with InputAlreadyProcessedError', () => {
+    const closed = applyEvents(fresh, [
+      { type: 'message.user', data: { clientMessageId: 'a', content: 'x' } },
+      { type: 'turn.started', data: { turnId: 't', inputSeq: 2 } },
+      { type: 'turn.completed', data: { turnId: 't', stopReason: 'interrupted' } },
+    ]);
+    const again = () =>
+      applyEvents(closed, [{ type: 'turn.started', data: { turnId: 'u', inputSeq: 2 } }]);
+    expect(again).toThrow(InputAlreadyProcessedError);
+    expect(again).toThrow(expect.objectContaining({ inputSeq: 2, processedSeq: 2 }));
   });
 
   it('is idle once ENDED even with unanswered input', () => {

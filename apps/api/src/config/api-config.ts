@@ -37,6 +37,12 @@ export interface ApiConfig {
   corsOrigins: string[];
   /** Serve the playground page at `/` and the SDK bundle at `/sdk/` (PLAYGROUND). */
   playground: boolean;
+  /** Most writes per commit (group commit); 1 turns batching off. */
+  appendBatchMax: number;
+  /** Postgres connections of the pool. */
+  databasePoolMax: number;
+  /** Most writes (and requests for a connection) waiting at once; more are refused with 503. */
+  databaseQueueMax: number;
 }
 
 /** The configuration of `start:api`: the app's, and the connections its `main` opens. */
@@ -64,6 +70,9 @@ const schema = z.object({
   STREAM_MAX_BUFFER_BYTES: integer(1024, 1024 ** 3).default(1048576),
   DRAIN_MS: integer(0, 600_000).default(10000),
   MAX_MESSAGE_BYTES: integer(1, 16 * 1024 * 1024).default(65536),
+  APPEND_BATCH_MAX: integer(1, 10_000).default(512),
+  DATABASE_POOL_MAX: integer(1, 1000).default(10),
+  DATABASE_QUEUE_MAX: integer(1, 1_000_000).default(10_000),
   API_KEYS: list(z.string().min(16, 'every key must have at least 16 characters')).optional(),
   AUTH_SECRET: z
     .string()
@@ -130,6 +139,9 @@ export function loadApiConfig(
     agents: AGENT_NAMES,
     corsOrigins: c.CORS_ORIGINS ?? [],
     playground: c.PLAYGROUND ? c.PLAYGROUND === 'on' : !production,
+    appendBatchMax: c.APPEND_BATCH_MAX,
+    databasePoolMax: c.DATABASE_POOL_MAX,
+    databaseQueueMax: c.DATABASE_QUEUE_MAX,
   };
 }
 

@@ -24,10 +24,11 @@ export interface ErrorSite {
 }
 
 /**
- * Renders an error thrown while handling a request (anything but Nest's own HttpException): a
- * domain error or ApiProblem as itself (with its extension members, `oldestSeq`), an unreachable
- * Postgres as 503 with `Retry-After`, and anything else as a generic 500 whose `errorId` the log
- * line also carries.
+ * Renders an error thrown while handling a request (anything but Nest's own HttpException): an
+ * ApiProblem as itself (with its extension members, `oldestSeq`), a domain error (the error or one
+ * of its causes) as itself (a full write or connection queue is 503 `unavailable` with
+ * `Retry-After`, its `detail` naming the queue), an unreachable Postgres as 503 with `Retry-After`
+ * saying so, and anything else as a generic 500 whose `errorId` the log line also carries.
  */
 export function renderError(
   exception: unknown,
@@ -42,12 +43,17 @@ export function renderError(
       extensions: exception.options.extensions,
     };
   }
-  if (exception instanceof DomainError) return { code: exception.code, detail: exception.message };
+  const domain = domainError(exception);
+  if (domain) {
+    // 503 from the store is load shedding (a full queue), not an outage: retry soon.
+    const headers = domain.status === 503 ? { 'Retry-After': RETRY_AFTER_SECONDS } : undefined;
+    return { code: domain.code, detail: domain.message, headers };
+  }
   if (isDatabaseUnavailable(exception)) {
     logger.error({ err: exception, ...site }, 'database unavailable');
     return {
       code: 'unavailable',
-      detail: 'the service is temporarily unavailable; retry later',
+      detail: 'the database is unreachable; retry later',
       headers: { 'Retry-After': RETRY_AFTER_SECONDS },
     };
   }
@@ -58,6 +64,16 @@ export function renderError(
     detail: 'an internal error occurred; quote the errorId when reporting it',
     errorId,
   };
+}
+
+/** The error, or one of its causes (a failed commit, a failed query), that is a DomainError. */
+function domainError(exception: unknown): DomainError | undefined {
+  let e = exception;
+  for (let depth = 0; depth < 5 && e && typeof e === 'object'; depth++) {
+    if (e instanceof DomainError) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /** The status, headers (in the order they are set) and body of a problem response. */

@@ -12,8 +12,10 @@ const CONNECTION_CODES = new Set([
   '57P03', // cannot_connect_now
   '53300', // too_many_connections
 ]);
+// Not "timeout exceeded when trying to connect": that is pg-pool's wait for a busy pool (load),
+// which the pool here never times out (DATABASE_QUEUE_MAX bounds it instead).
 const CONNECTION_MESSAGES =
-  /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error/i;
+  /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|timeout expired/i;
 
 interface Cause {
   code?: unknown;

@@ -1,10 +1,9 @@
 import { Module } from '@nestjs/common';
-import { HintPublisher } from './hint.publisher';
 import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
 
 @Module({
   controllers: [SessionsController],
-  providers: [SessionsService, HintPublisher],
+  providers: [SessionsService],
 })
 export class SessionsModule {}

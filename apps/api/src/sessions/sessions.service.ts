@@ -15,7 +15,6 @@ import type { ApiConfig } from '../config/api-config';
 import { API_CONFIG } from '../config/config.tokens';
 import { TokenService } from '../auth/token.service';
 import { ApiProblem, validationFailed } from '../errors/problem';
-import { HintPublisher } from './hint.publisher';
 import { decodeListCursor, encodeListCursor, toSession } from './session.mapper';
 import type {
   CreateSessionBody,
@@ -25,13 +24,12 @@ import type {
   PostMessageBody,
 } from './sessions.schemas';
 
-/** Decides every session operation; the stores do the queries, the publisher the hints. */
+/** Decides every session operation; the stores do the queries, their commit hook the hints. */
 @Injectable()
 export class SessionsService {
   constructor(
     private readonly store: EventStore,
     private readonly leases: LeaseStore,
-    private readonly hints: HintPublisher,
     private readonly tokens: TokenService,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
@@ -126,23 +124,16 @@ export class SessionsService {
       clientMessageId,
       content: body.content,
     });
-    if (!duplicate) await this.hints.committed([event], { kind: 'input', sessionId });
     return { sessionId, seq: event.seq, clientMessageId, duplicate };
   }
 
   async interrupt(sessionId: string): Promise<InterruptAccepted> {
-    const { turnId, events } = await this.store.requestInterrupt(sessionId);
-    if (turnId !== null) {
-      await this.hints.committed(events, { kind: 'interrupt', sessionId, turnId });
-    }
+    const { turnId } = await this.store.requestInterrupt(sessionId);
     return { sessionId, turnId };
   }
 
   async end(sessionId: string): Promise<Session> {
     const change = await this.leases.end(sessionId);
-    if (change.events.length > 0) {
-      await this.hints.committed(change.events, { kind: 'end', sessionId });
-    }
     return toSession(change.session);
   }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { EventStore } from '@sessionwire/events';
+import { BatchedEventReader, EventStore } from '@sessionwire/events';
 import { BROKER, StreamHub, type Broker } from '@sessionwire/transport/server';
 import type { ApiConfig } from '../config/api-config';
 import { API_CONFIG } from '../config/config.tokens';
@@ -22,7 +22,7 @@ export class StreamHubService implements OnApplicationShutdown {
   ) {
     this.engine = new StreamHub({
       broker,
-      history: store,
+      history: new BatchedEventReader(store),
       maxReplayGap: config.maxReplayGap,
       syncIntervalMs: config.syncIntervalMs,
       heartbeatMs: config.heartbeatMs,

@@ -26,6 +26,9 @@ const schema = z.object({
   WORKER_DRAIN_MS: integer(0, MAX_TIMER_MS).default(10_000),
   WORKER_POLL_MS: integer(10, MAX_TIMER_MS).default(1_000),
   DELTA_FLUSH_MS: integer(0, 60_000).default(25),
+  APPEND_BATCH_MAX: integer(1, 10_000).default(512),
+  DATABASE_POOL_MAX: integer(1, 1000).default(10),
+  DATABASE_QUEUE_MAX: integer(1, 1_000_000).default(10_000),
   METRICS_PORT: port().optional(),
   OPENAI_BASE_URL: url(['http:', 'https:']).default('https://api.openai.com/v1'),
   OPENAI_API_KEY: z.string().optional(),
@@ -51,6 +54,12 @@ export interface WorkerConfig {
   drainMs: number;
   pollMs: number;
   deltaFlushMs: number;
+  /** Most appends per commit (group commit); 1 turns batching off. */
+  appendBatchMax: number;
+  /** Postgres connections of the pool. */
+  databasePoolMax: number;
+  /** Most writes (and requests for a connection) waiting at once; more are refused. */
+  databaseQueueMax: number;
   metricsPort?: number;
   openai: OpenAiConfig;
   logLevel: LogLevel;
@@ -91,6 +100,9 @@ export function loadWorkerConfig(
     drainMs: v.WORKER_DRAIN_MS,
     pollMs: v.WORKER_POLL_MS,
     deltaFlushMs: v.DELTA_FLUSH_MS,
+    appendBatchMax: v.APPEND_BATCH_MAX,
+    databasePoolMax: v.DATABASE_POOL_MAX,
+    databaseQueueMax: v.DATABASE_QUEUE_MAX,
     metricsPort: v.METRICS_PORT,
     openai: {
       baseUrl: v.OPENAI_BASE_URL.replace(/\/+$/, ''),

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import type { LeaseStore, SessionRow } from '@sessionwire/events';
-import { publishEvents, type Broker } from '@sessionwire/transport/server';
 import type { WorkerConfig } from '../config/worker-config';
 import type { WorkerMetrics } from '../metrics/worker-metrics';
 import type { HeldSessions } from '../sessions/held-sessions';
@@ -17,7 +16,6 @@ export class LeaseKeeper {
   constructor(
     private readonly config: WorkerConfig,
     private readonly leases: LeaseStore,
-    private readonly broker: Broker,
     private readonly metrics: WorkerMetrics,
     private readonly held: HeldSessions,
   ) {}
@@ -29,10 +27,6 @@ export class LeaseKeeper {
     const claimed = await this.leases.claim(this.config.workerId, this.config.leaseMs, capacity);
     if (claimed.length === 0) return false;
     this.metrics.leasesClaimed.inc(claimed.length);
-    await publishEvents(
-      this.broker,
-      claimed.flatMap((c) => c.events),
-    );
     for (const change of claimed) start(change.session);
     return claimed.length === capacity;
   }
@@ -74,10 +68,6 @@ export class LeaseKeeper {
     const detached = await this.leases.detachExpired(SWEEP_BATCH);
     if (detached.length === 0) return false;
     this.metrics.leasesDetached.inc(detached.length);
-    await publishEvents(
-      this.broker,
-      detached.flatMap((d) => d.events),
-    );
     for (const { session } of detached) {
       LeaseKeeper.log.warn(`detached session ${session.id}: lease expired`);
       const mine = this.held.get(session.id);

@@ -3,11 +3,10 @@ import type { LeaseKeeper } from '../leases/lease-keeper';
 import type { HeldSessions } from './held-sessions';
 import type { SessionRunner } from './session-runner';
 
-const SCAN_PAGE = 500;
-
 /**
  * The fallback for lost hints: one batched query over every held session notices new input for
- * idle sessions, `interrupt.requested` for running turns, and sessions that ended or moved on.
+ * idle sessions and sessions that ended or moved on, and one more finds `interrupt.requested` of
+ * every running turn since the last poll (however many sessions run).
  */
 export class SessionPoller {
   constructor(
@@ -20,36 +19,30 @@ export class SessionPoller {
     const runners = this.held.runners().filter((r) => r.live);
     if (runners.length === 0) return;
     const heads = await this.store.getHeads(runners.map((r) => r.sessionId));
-    await Promise.all(
-      runners.map(async (runner) => {
-        const head = heads.get(runner.sessionId);
-        if (!runner.live) return;
-        if (!head || (head.state !== 'STARTING' && head.state !== 'ACTIVE')) {
-          this.keeper.lose(runner, head?.state === 'ENDED' ? 'ended' : 'poll');
-        } else if (runner.turnId === undefined) {
-          runner.scannedSeq = Math.max(runner.scannedSeq, head.headSeq);
-          if (head.activity === 'running') runner.wake();
-        } else if (head.headSeq > runner.scannedSeq) {
-          await this.scanForInterrupt(runner, head.headSeq);
-        }
-      }),
-    );
-  }
-
-  private async scanForInterrupt(runner: SessionRunner, headSeq: number): Promise<void> {
-    while (runner.scannedSeq < headSeq) {
-      const events = await this.store.getEventsAfter(
-        runner.sessionId,
-        runner.scannedSeq,
-        SCAN_PAGE,
-      );
-      if (events.length === 0) return;
-      for (const event of events) {
-        if (event.type === 'interrupt.requested' && event.data.turnId !== null) {
-          runner.interrupt(event.data.turnId);
-        }
+    const scans: { runner: SessionRunner; toSeq: number }[] = [];
+    for (const runner of runners) {
+      const head = heads.get(runner.sessionId);
+      if (!runner.live) continue;
+      if (!head || (head.state !== 'STARTING' && head.state !== 'ACTIVE')) {
+        this.keeper.lose(runner, head?.state === 'ENDED' ? 'ended' : 'poll');
+      } else if (runner.turnId === undefined) {
+        runner.scannedSeq = Math.max(runner.scannedSeq, head.headSeq);
+        if (head.activity === 'running') runner.wake();
+      } else if (head.headSeq > runner.scannedSeq) {
+        scans.push({ runner, toSeq: head.headSeq });
       }
-      runner.scannedSeq = events[events.length - 1].seq;
+    }
+    if (scans.length === 0) return;
+    const interrupts = await this.store.getInterruptRequests(
+      scans.map(({ runner, toSeq }) => ({
+        sessionId: runner.sessionId,
+        afterSeq: runner.scannedSeq,
+        toSeq,
+      })),
+    );
+    for (const { runner, toSeq } of scans) {
+      for (const turnId of interrupts.get(runner.sessionId) ?? []) runner.interrupt(turnId);
+      runner.scannedSeq = Math.max(runner.scannedSeq, toSeq);
     }
   }
 }

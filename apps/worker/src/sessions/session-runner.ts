@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import type { EventStore, Lease, LeaseStore, SessionRow } from '@sessionwire/events';
-import { publishEvents, type Broker } from '@sessionwire/transport/server';
 import type { AgentRegistry } from '@sessionwire/agents';
 import type { WorkerMetrics } from '../metrics/worker-metrics';
 import { isFencingError, LeaseLostError, SessionAppender } from '../turns/session-appender';
@@ -9,7 +8,6 @@ import { TurnRunner } from '../turns/turn-runner';
 export interface SessionRunnerDeps {
   store: EventStore;
   leases: LeaseStore;
-  broker: Broker;
   registry: AgentRegistry;
   metrics: WorkerMetrics;
   deltaFlushMs: number;
@@ -53,7 +51,7 @@ export class SessionRunner {
     this.lease = { sessionId: row.id, leaseEpoch: row.leaseEpoch };
     this.processedSeq = Number(row.processedSeq);
     this.scannedSeq = Number(row.headSeq);
-    this.appender = new SessionAppender(deps.store, deps.broker, deps.metrics, this.lease);
+    this.appender = new SessionAppender(deps.store, deps.metrics, this.lease);
   }
 
   /** The running turn's id, if a turn is running. */
@@ -136,7 +134,16 @@ export class SessionRunner {
     this.turn = turn;
     try {
       const end = await turn.run();
-      if (end !== 'dropped') this.processedSeq = seq;
+      if (end === 'skipped') {
+        // Its turn was closed without us: re-read how far input is processed, go on from there.
+        const row = await store.requireSession(this.sessionId);
+        this.processedSeq = Math.max(seq, Number(row.processedSeq));
+        SessionRunner.log.log(
+          `input ${seq} of session ${this.sessionId} was closed before its turn`,
+        );
+      } else if (end !== 'dropped') {
+        this.processedSeq = seq;
+      }
     } finally {
       this.turn = undefined;
     }
@@ -145,8 +152,7 @@ export class SessionRunner {
   private async release(reason: string): Promise<SessionExit> {
     this.releasing = true;
     try {
-      const change = await this.deps.leases.release(this.lease, reason);
-      await publishEvents(this.deps.broker, change.events);
+      await this.deps.leases.release(this.lease, reason);
       this.deps.metrics.leasesReleased.inc({ reason });
       return 'released';
     } catch (error) {

@@ -1,12 +1,12 @@
 import type { EventStore } from '@sessionwire/events';
 import {
+  InputAlreadyProcessedError,
   SessionEndedError,
   SessionNotFoundError,
   StaleLeaseError,
   type Lease,
 } from '@sessionwire/events';
 import type { NewEvent, SessionState, StoredEvent } from '@sessionwire/transport/protocol';
-import { publishEvents, type Broker } from '@sessionwire/transport/server';
 import type { WorkerMetrics } from '../metrics/worker-metrics';
 
 /** The session is no longer this worker's: its epoch moved on, it ended, or it is gone. */
@@ -30,12 +30,11 @@ export function isFencingError(error: unknown): boolean {
 
 /**
  * Writes a held session's events with the lease epoch (a stale epoch is refused by the store and
- * surfaces as {@link LeaseLostError}), then publishes them after commit.
+ * surfaces as {@link LeaseLostError}); the store's commit hook publishes them.
  */
 export class SessionAppender {
   constructor(
     private readonly store: EventStore,
-    private readonly broker: Broker,
     private readonly metrics: WorkerMetrics,
     readonly lease: Lease,
   ) {}
@@ -45,18 +44,15 @@ export class SessionAppender {
       this.store.append(this.lease.sessionId, events, { leaseEpoch: this.lease.leaseEpoch }),
     );
     for (const event of stored) this.metrics.eventsAppended.inc({ type: event.type });
-    await publishEvents(this.broker, stored);
     return stored;
   }
 
-  async transition(from: SessionState, to: SessionState, reason: string): Promise<StoredEvent> {
-    const event = await this.guard(() =>
+  transition(from: SessionState, to: SessionState, reason: string): Promise<StoredEvent> {
+    return this.guard(() =>
       this.store.transition(this.lease.sessionId, from, to, reason, {
         leaseEpoch: this.lease.leaseEpoch,
       }),
     );
-    await publishEvents(this.broker, [event]);
-    return event;
   }
 
   private async guard<T>(write: () => Promise<T>): Promise<T> {
@@ -68,6 +64,10 @@ export class SessionAppender {
       if (isFencingError(error)) {
         this.metrics.appends.inc({ outcome: 'refused' });
         throw new LeaseLostError(this.lease.sessionId, error);
+      }
+      if (error instanceof InputAlreadyProcessedError) {
+        this.metrics.appends.inc({ outcome: 'refused' });
+        throw error;
       }
       this.metrics.appends.inc({ outcome: 'failed' });
       throw error;

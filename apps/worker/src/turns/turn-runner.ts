@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { EventStore } from '@sessionwire/events';
+import { InputAlreadyProcessedError, type EventStore } from '@sessionwire/events';
 import type { NewEvent, StopReason } from '@sessionwire/transport/protocol';
 import { v7 as uuidv7 } from 'uuid';
 import { UnknownAgentError, type AgentRegistry } from '@sessionwire/agents';
@@ -31,8 +31,11 @@ export interface TurnInput {
   content: string;
 }
 
-/** How a turn ended: a stop reason it wrote, or `dropped` (the lease is gone; nothing written). */
-export type TurnEnd = Exclude<StopReason, 'worker_lost'> | 'dropped';
+/**
+ * How a turn ended: a stop reason it wrote, `dropped` (the lease is gone; nothing written), or
+ * `skipped` (its input's turn had been closed by someone else, a stop: nothing written).
+ */
+export type TurnEnd = Exclude<StopReason, 'worker_lost'> | 'dropped' | 'skipped';
 
 type Outcome = { kind: 'done' } | { kind: 'failed'; error: unknown } | { kind: 'stopped' };
 
@@ -91,9 +94,15 @@ export class TurnRunner {
   async run(): Promise<TurnEnd> {
     const startedAt = performance.now();
     const { sessionId } = this.session;
-    await this.appender.append([
-      { type: 'turn.started', data: { turnId: this.turnId, inputSeq: this.input.seq } },
-    ]);
+    try {
+      await this.appender.append([
+        { type: 'turn.started', data: { turnId: this.turnId, inputSeq: this.input.seq } },
+      ]);
+    } catch (error) {
+      // Closed between our read of the input and now (a stop of a waiting message): processed.
+      if (error instanceof InputAlreadyProcessedError) return 'skipped';
+      throw error;
+    }
     this.deps.metrics.turnsRunning.inc();
     try {
       const end = await this.execute();

@@ -1,0 +1,55 @@
+// Scenario 8: accepting messages. A POST load process keeps C requests in flight against 2 API
+// nodes (new messages to random sessions of a seeded set, keep-alive HTTP) for a few seconds; per
+// C: accepted/s, p50/p99, statuses. Each API node group-commits the messages waiting at the same
+// moment. Baseline: pgbench's one-row transactions/s at the same concurrency, same run.
+import { pgbench } from '../lib/pgbench.mjs';
+import { Producer } from '../lib/producer.mjs';
+import { apiMetrics, seedSessions } from '../lib/seed.mjs';
+import { startApi } from '../lib/services.mjs';
+import { latencySummary, ratio } from '../lib/stats.mjs';
+
+export function acceptParams(quick) {
+  return quick ? { sessions: 20, concurrency: [1, 16, 64], seconds: 1 } : { sessions: 200, concurrency: [1, 16, 64], seconds: 5 };
+}
+
+export async function acceptScenario(ctx) {
+  const params = acceptParams(ctx.quick);
+  const conn = { databaseUrl: ctx.db.url, redisUrl: ctx.redis.url };
+  const nodes = [await startApi('api-accept-a', conn), await startApi('api-accept-b', conn)];
+  const client = new Producer('clients/post-client.mjs', 'post-client');
+  const steps = [];
+  try {
+    const sessionIds = await seedSessions(ctx.db.url, { count: params.sessions, events: 1, state: 'CREATED' });
+    const urls = nodes.map((n) => n.url);
+    // warm-up (JIT, pools), not reported
+    await client.request({ cmd: 'run', urls, sessionIds, concurrency: 8, durationMs: 1000 });
+    for (const concurrency of params.concurrency) {
+      const run = await client.request({ cmd: 'run', urls, sessionIds, concurrency, durationMs: params.seconds * 1000 });
+      const ceiling = await pgbench(ctx.db, { concurrency, seconds: params.seconds });
+      const step = {
+        concurrency,
+        acceptedPerSec: Math.round(run.ok / run.seconds),
+        latencyMs: latencySummary(run.latencies),
+        statuses: run.statuses,
+        pgbenchTps: ceiling.tps,
+        ratioToPgbench: ratio(run.ok / run.seconds, ceiling.tps),
+      };
+      steps.push(step);
+      console.log(`   accept c=${concurrency}: ${step.acceptedPerSec}/s p50 ${step.latencyMs.p50} p99 ${step.latencyMs.p99} ms ${JSON.stringify(run.statuses)}, pgbench ${ceiling.tps} tps`);
+    }
+    const metrics = await apiMetrics(nodes[0].url);
+    const batch = ratio(metrics.sessionwire_write_batch_size_sum, metrics.sessionwire_write_batch_size_count, 1);
+    return { params, steps, nodeA: { writesPerCommit: batch, commits: metrics.sessionwire_write_batch_size_count ?? null }, pgbenchCommand: 'pgbench -n -f bench/pgbench-append.sql -c C …' };
+  } finally {
+    await client.close();
+    await Promise.all(nodes.map((n) => n.kill('SIGTERM')));
+  }
+}
+
+export function acceptReport(x, _out, l) {
+  l.push(`A load process keeps C \`POST /v1/sessions/:id/messages\` in flight (each a new message, \`clientMessageId\` set, to one of ${x.params.sessions} sessions; alternating between 2 API nodes; keep-alive HTTP) for ${x.params.seconds} s per C. No worker runs: this is the accept path alone (validate, group-commit the message, publish its hints). pgbench runs the append row shape (one transaction per row) at the same concurrency right after. On node A, ${x.nodeA.writesPerCommit ?? 'n/a'} writes per commit on average over the run.`, '');
+  const head = ['concurrency', 'accepted/s', 'p50 ms', 'p99 ms', 'statuses', 'pgbench tps', 'accepted / pgbench'];
+  const rows = x.steps.map((s) => [s.concurrency, s.acceptedPerSec.toLocaleString('en-US'), s.latencyMs.p50, s.latencyMs.p99, Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', '), s.pgbenchTps.toLocaleString('en-US'), s.ratioToPgbench]);
+  l.push([`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n'), '');
+}
+
