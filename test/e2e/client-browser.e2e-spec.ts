@@ -47,9 +47,6 @@ async function api<T>(url: string, body: unknown): Promise<T> {
   return (await response.json()) as T;
 }
 
-// Processes start, die and restart here: far beyond jest's 5 s default (a global-only option).
-jest.setTimeout(180_000);
-
 describe('client SDK bundle in Chromium', () => {
   let db: TestDatabase;
   let apiNode: ManagedProcess;
@@ -182,5 +179,5 @@ describe('client SDK bundle in Chromium', () => {
     );
     expect(pageErrors).toEqual([]);
     await page.close();
-  });
+  }, 180_000); // API restarts and a page reload: longer than the tier's default
 });

@@ -32,9 +32,6 @@ function record(stream: SessionStream) {
   return seen;
 }
 
-// Processes start, die and restart here: far beyond jest's 5 s default (a global-only option).
-jest.setTimeout(120_000);
-
 describe('client SDK against two API nodes', () => {
   let db: TestDatabase;
   let cluster: LocalCluster;

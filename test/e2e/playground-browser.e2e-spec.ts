@@ -20,8 +20,6 @@ const SHOTS = process.env.UPDATE_SCREENSHOTS
   : mkdtempSync(join(tmpdir(), 'sessionwire-shots-'));
 const tokens = (n: number) => Array.from({ length: n }, (_, i) => `t${i} `).join('');
 
-jest.setTimeout(120_000);
-
 describe('playground page in Chromium (npm start, auth on)', () => {
   let db: TestDatabase;
   let app: Standalone;

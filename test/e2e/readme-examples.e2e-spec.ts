@@ -13,8 +13,6 @@ const AUTH = { API_KEYS: API_KEY, AUTH_SECRET: 'readme-examples-secret-of-at-lea
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 const label = (b: DocBlock) => `${b.file}:${b.line}`;
 
-jest.setTimeout(120_000);
-
 /**
  * Runs every code block marked `<!-- example: … -->` in README.md, docs/client.md and the SDK's
  * README, as written, against `npm start`: once with auth off (as a new user runs it) and once with

@@ -36,8 +36,6 @@ async function readStream(
   }
 }
 
-jest.setTimeout(120_000);
-
 describe('API and worker processes', () => {
   let db: TestDatabase;
   let base: string;

@@ -12,8 +12,6 @@ const counter = async (
     )
     .reduce((sum, v) => sum + v.value, 0);
 
-jest.setTimeout(30_000);
-
 describe('worker leases', () => {
   let h: WorkerHarness;
 
