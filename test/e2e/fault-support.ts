@@ -2,10 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { StoredEvent } from '../../libs/transport/src/protocol';
-import type { LocalCluster } from '../cluster';
-import type { TestDatabase } from '../database';
+import { LocalCluster } from '../cluster';
+import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
 import { freePort, sleep, waitFor } from '../process';
 import { redisCli } from '../redis-cli';
+import { LocalRedisCluster } from '../redis-cluster';
 
 interface GapData {
   fromSeq: number;
@@ -25,6 +26,8 @@ export class FaultClient {
   /** Why connections ended other than by this client (refused, cut, non-200 status). */
   readonly interruptions: string[] = [];
   connections = 0;
+  /** `live` frames received: one per connection that caught up. */
+  lives = 0;
   ended = false;
   private lastEventId?: string;
   private readonly abort = new AbortController();
@@ -106,6 +109,7 @@ export class FaultClient {
   private onEvent(message: EventSourceMessage): void {
     if (message.id !== undefined) this.lastEventId = message.id;
     if (message.event === 'end') this.ended = true;
+    if (message.event === 'live') this.lives++;
     if (message.event === 'gap') this.gaps.push(JSON.parse(message.data) as GapData);
     if (['live', 'heartbeat', 'end', 'gap'].includes(message.event ?? '')) return;
     const event = JSON.parse(message.data) as StoredEvent;
@@ -114,6 +118,33 @@ export class FaultClient {
     }
     this.events.push(event);
   }
+}
+
+/** Waits until every client caught up and follows its session live (a `live` frame). */
+export async function waitForLive(clients: FaultClient[], timeoutMs = 15_000): Promise<void> {
+  await waitFor(
+    `${clients.length} clients live`,
+    () => clients.every((c) => c.lives > 0),
+    timeoutMs,
+  );
+}
+
+/**
+ * Waits until every client received `count` more `message.delta` events than it had at the call:
+ * the turns are streaming, so a fault injected now lands in the middle of them.
+ */
+export async function waitForDeltas(
+  clients: FaultClient[],
+  count = 5,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deltas = (c: FaultClient) => c.events.filter((e) => e.type === 'message.delta').length;
+  const before = clients.map(deltas);
+  await waitFor(
+    `${count} new deltas on each of ${clients.length} clients`,
+    () => clients.every((c, i) => deltas(c) - before[i] >= count),
+    timeoutMs,
+  );
 }
 
 /** Reads a session's whole log from Postgres. */
@@ -270,3 +301,83 @@ export const FAULT_ENV = {
   WORKER_POLL_MS: '100',
   WORKER_DRAIN_MS: '1000',
 };
+
+export interface FaultClusterOptions {
+  apiNodes: number;
+  workers: number;
+  /**
+   * The Redis the cluster uses: the shared test Redis under a key prefix of this file (default),
+   * a private redis-server the test may kill (`suite.redis`), or a private Redis Cluster
+   * (`suite.redisCluster`, passed as `REDIS_CLUSTER_NODES`).
+   */
+  redis?: 'shared' | 'private' | 'cluster';
+  /** On top of {@link FAULT_ENV}, for every process. */
+  env?: Record<string, string | undefined>;
+  apiEnv?: Record<string, string | undefined>;
+}
+
+/** What {@link useFaultCluster} started; read inside tests and hooks (set by its `beforeAll`). */
+export interface FaultSuite {
+  db: TestDatabase;
+  cluster: LocalCluster;
+  redis: PrivateRedis;
+  redisCluster: LocalRedisCluster;
+}
+
+/**
+ * The fault suite's setup, registered in the calling `describe`: a database of its own, its Redis
+ * (see {@link FaultClusterOptions.redis}) and a {@link LocalCluster} with {@link FAULT_ENV},
+ * started in `beforeAll` and stopped, with the database dropped, in `afterAll`.
+ */
+export function useFaultCluster(options: FaultClusterOptions): FaultSuite {
+  const started: Partial<FaultSuite> = {};
+  beforeAll(async () => {
+    const db = await createTestDatabase();
+    started.db = db;
+    const env: Record<string, string | undefined> = { ...FAULT_ENV };
+    let redisUrl: string | undefined;
+    if (options.redis === 'private') {
+      started.redis = await PrivateRedis.start();
+      redisUrl = started.redis.url;
+    } else if (options.redis === 'cluster') {
+      started.redisCluster = await LocalRedisCluster.start();
+      env.REDIS_CLUSTER_NODES = started.redisCluster.seeds;
+    } else {
+      redisUrl = testRedisUrl();
+      env.REDIS_PREFIX = testRedisPrefix();
+    }
+    started.cluster = await LocalCluster.start({
+      apiNodes: options.apiNodes,
+      workers: options.workers,
+      databaseUrl: db.url,
+      redisUrl,
+      env: { ...env, ...options.env },
+      apiEnv: options.apiEnv,
+    });
+  });
+  afterAll(async () => {
+    await started.cluster?.stop();
+    await started.redis?.kill();
+    await started.redisCluster?.stop();
+    await started.db?.drop();
+  });
+  const get = <K extends keyof FaultSuite>(key: K): FaultSuite[K] => {
+    const value = started[key];
+    if (value === undefined) throw new Error(`the fault suite has no ${key} (yet)`);
+    return value as FaultSuite[K];
+  };
+  return {
+    get db() {
+      return get('db');
+    },
+    get cluster() {
+      return get('cluster');
+    },
+    get redis() {
+      return get('redis');
+    },
+    get redisCluster() {
+      return get('redisCluster');
+    },
+  };
+}
