@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { StoredEvent } from '../../libs/transport/src/protocol';
 import { LocalCluster } from '../cluster';
 import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
 import { freePort, sleep, waitFor } from '../process';
 import { redisCli } from '../redis-cli';
 import { LocalRedisCluster } from '../redis-cluster';
+import { readSseBody, SseDecoder, type EventSourceMessage } from '../sse';
 
 interface GapData {
   fromSeq: number;
@@ -95,15 +95,8 @@ export class FaultClient {
       return;
     }
     this.connections++;
-    const parser = createParser({ onEvent: (message) => this.onEvent(message) });
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    while (!this.ended) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      parser.feed(decoder.decode(value, { stream: true }));
-    }
-    await reader.cancel();
+    const decoder = new SseDecoder({ onMessage: (message) => this.onEvent(message) });
+    await readSseBody(response.body!, decoder, () => this.ended);
   }
 
   private onEvent(message: EventSourceMessage): void {
