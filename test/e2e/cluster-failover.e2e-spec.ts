@@ -1,6 +1,6 @@
 import { LocalCluster } from '../cluster';
 import { sleep, waitFor } from '../process';
-import { FaultClient, post, useFaultCluster, waitForDeltas } from './fault-support';
+import { countDeltas, FaultClient, post, useFaultCluster, waitForDeltas } from './fault-support';
 
 const SESSIONS = 5;
 const CLIENTS = 20;
@@ -24,13 +24,14 @@ describe(`${LocalCluster.name} failover`, () => {
     const say = (content: string) =>
       Promise.all(sessionIds.map((id) => post(`${c.url}/v1/sessions/${id}/messages`, { content })));
     await say('/stream 80 10');
-    await waitForDeltas(clients);
+    await waitForDeltas(db, sessionIds);
     await c.killApi(0); // a crash in the middle of the turns
     await say('/stream 40 10');
     await sleep(500); // node 0 stays down while the turns go on
     await c.restartApi(0);
+    const since = await countDeltas(db, sessionIds);
     await say('/stream 40 10');
-    await waitForDeltas(clients);
+    await waitForDeltas(db, sessionIds, since);
     await c.killApi(1, 'SIGTERM'); // a graceful drain
     await c.restartApi(1);
     await say('after the restarts');

@@ -6,6 +6,7 @@ import {
   post,
   readLog,
   useFaultCluster,
+  waitForDeltas,
   waitForLive,
   waitForTurns,
 } from './fault-support';
@@ -29,10 +30,7 @@ describe('Fault suite: SIGKILLed processes', () => {
       owner = session?.turnId ? session.owner : undefined;
       return !!owner;
     });
-    await waitFor('session 0 well into its turn', async () => {
-      const log = await readLog(db, sessionIds[0]);
-      return log.filter((e) => e.type === 'message.delta').length >= 5;
-    });
+    await waitForDeltas(db, [sessionIds[0]]); // well into the turn
     return c.workers.findIndex((w) => w.spec.name === owner);
   }
 

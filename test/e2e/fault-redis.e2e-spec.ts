@@ -32,7 +32,7 @@ describe('Fault suite: Redis', () => {
         post(`${c.url}/v1/sessions/${id}/messages`, { content: '/stream 300 10' }),
       ),
     );
-    await waitForDeltas(clients);
+    await waitForDeltas(db, sessionIds);
     await redis.kill();
     await sleep(1500); // Redis stays down while the turns go on
     await redis.launch();

@@ -122,21 +122,30 @@ export async function waitForLive(clients: FaultClient[], timeoutMs = 15_000): P
   );
 }
 
+/** How many `message.delta` events the log of each session holds now. */
+export async function countDeltas(db: TestDatabase, sessionIds: string[]): Promise<number[]> {
+  const deltas = async (id: string) =>
+    (await readLog(db, id)).filter((e) => e.type === 'message.delta').length;
+  return Promise.all(sessionIds.map(deltas));
+}
+
 /**
- * Waits until every client received `count` more `message.delta` events than it had at the call:
- * the turns are streaming, so a fault injected now lands in the middle of them.
+ * Waits until the log of every session holds `count` more `message.delta` events than `since`
+ * (counted before the turns were sent; none for new sessions): the turns are streaming, so a
+ * fault injected now lands in the middle of them.
  */
 export async function waitForDeltas(
-  clients: FaultClient[],
+  db: TestDatabase,
+  sessionIds: string[],
+  since: number[] = sessionIds.map(() => 0),
   count = 5,
   timeoutMs = 30_000,
 ): Promise<void> {
-  const deltas = (c: FaultClient) => c.events.filter((e) => e.type === 'message.delta').length;
-  const before = clients.map(deltas);
   await waitFor(
-    `${count} new deltas on each of ${clients.length} clients`,
-    () => clients.every((c, i) => deltas(c) - before[i] >= count),
+    `${count} new deltas in each of ${sessionIds.length} sessions`,
+    async () => (await countDeltas(db, sessionIds)).every((n, i) => n - since[i] >= count),
     timeoutMs,
+    100,
   );
 }
 

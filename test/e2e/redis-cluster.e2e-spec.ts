@@ -65,7 +65,7 @@ describe('Redis Cluster end to end', () => {
     const say = (content: string) =>
       Promise.all(sessionIds.map((id) => post(`${c.url}/v1/sessions/${id}/messages`, { content })));
     await say('/stream 300 10');
-    await waitForDeltas(clients);
+    await waitForDeltas(db, sessionIds);
     // move the slot of a session that is streaming right now
     const moved = calculateSlot(PREFIX + sessionChannel(sessionIds[0]));
     const from = await redis.masterOf(moved);
