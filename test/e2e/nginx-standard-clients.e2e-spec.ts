@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../chromium';
 import { NginxProcess } from '../nginx';
 import { waitFor } from '../process';
 import {
@@ -11,16 +12,6 @@ import {
   waitForTurns,
 } from './fault-support';
 import { ClientSet, describeClient, type ClientMix, type ClientView } from './nginx-clients';
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 interface LogLine {
   level: number;
@@ -71,7 +62,7 @@ describe('deploy/nginx/nginx.conf with standard EventSource clients', () => {
   });
   beforeAll(async () => {
     const upstreams = suite.cluster.apiUrls.map((u) => new URL(u).host);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     nginx = await NginxProcess.start(upstreams);
   });
 
