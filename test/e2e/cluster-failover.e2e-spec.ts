@@ -1,6 +1,15 @@
 import { LocalCluster } from '../cluster';
 import { sleep, waitFor } from '../process';
-import { countDeltas, FaultClient, post, useFaultCluster, waitForDeltas } from './fault-support';
+import {
+  countDeltas,
+  createSessions,
+  post,
+  sendToAll,
+  startClients,
+  useFaultCluster,
+  waitForDeltas,
+  waitForTurns,
+} from './fault-support';
 
 const SESSIONS = 5;
 const CLIENTS = 20;
@@ -10,19 +19,13 @@ describe(`${LocalCluster.name} failover`, () => {
 
   it('streams to 20 clients with no lost or duplicated event while API nodes die and restart', async () => {
     const { cluster: c, db } = suite;
-    const sessionIds: string[] = [];
-    for (let i = 0; i < SESSIONS; i++) {
-      sessionIds.push((await post(`${c.url}/v1/sessions`, {})).id as string);
-    }
-    const clients = Array.from({ length: CLIENTS }, (_, i) =>
-      new FaultClient(c.url, sessionIds[i % SESSIONS]).start(),
-    );
+    const sessionIds = await createSessions(c.url, SESSIONS);
+    const clients = startClients(c.url, sessionIds, CLIENTS);
     await waitFor('every client to connect', () => clients.every((cl) => cl.connections > 0));
     const before = c.balancer.served.get(c.apiUrls[0]) ?? 0;
     expect(before).toBeGreaterThan(0);
 
-    const say = (content: string) =>
-      Promise.all(sessionIds.map((id) => post(`${c.url}/v1/sessions/${id}/messages`, { content })));
+    const say = (content: string) => sendToAll(c.url, sessionIds, content);
     await say('/stream 80 10');
     await waitForDeltas(db, sessionIds);
     await c.killApi(0); // a crash in the middle of the turns
@@ -36,18 +39,7 @@ describe(`${LocalCluster.name} failover`, () => {
     await c.restartApi(1);
     await say('after the restarts');
 
-    await waitFor(
-      'every turn to complete',
-      async () => {
-        for (const id of sessionIds) {
-          const events = await db.store.getEventsAfter(id, 0, 10_000);
-          if (events.filter((e) => e.type === 'turn.completed').length < 4) return false;
-        }
-        return true;
-      },
-      60_000,
-      200,
-    );
+    await waitForTurns(db, sessionIds, 4);
     for (const id of sessionIds) await post(`${c.url}/v1/sessions/${id}/end`, {});
     await Promise.all(clients.map((cl) => cl.finished(30_000)));
     expect(clients.filter((cl) => !cl.ended).map((cl) => cl.interruptions)).toEqual([]);

@@ -3,8 +3,8 @@ import { sleep } from '../process';
 import {
   createSessions,
   endAndVerify,
-  FaultClient,
-  post,
+  sendToAll,
+  startClients,
   useFaultCluster,
   waitForLive,
   waitForTurns,
@@ -29,15 +29,9 @@ describe('Fault suite: Postgres connections terminated', () => {
   it('loses and duplicates nothing while the API nodes’ backends are terminated mid-stream', async () => {
     const { cluster: c, db } = suite;
     const sessionIds = await createSessions(c.url, 5);
-    const clients = Array.from({ length: 20 }, (_, i) =>
-      new FaultClient(c.url, sessionIds[i % 5]).start(),
-    );
+    const clients = startClients(c.url, sessionIds, 20);
     await waitForLive(clients);
-    await Promise.all(
-      sessionIds.map((id) =>
-        post(`${c.url}/v1/sessions/${id}/messages`, { content: '/stream 300 10' }),
-      ),
-    );
+    await sendToAll(c.url, sessionIds, '/stream 300 10');
     let terminated = 0;
     for (let round = 0; round < 6; round++) {
       await sleep(400); // one round every 400 ms during the turns
@@ -50,11 +44,7 @@ describe('Fault suite: Postgres connections terminated', () => {
     }
     expect(terminated).toBeGreaterThan(0);
     await waitForTurns(db, sessionIds, 1);
-    await Promise.all(
-      sessionIds.map((id) =>
-        post(`${c.url}/v1/sessions/${id}/messages`, { content: 'still there?' }),
-      ),
-    );
+    await sendToAll(c.url, sessionIds, 'still there?');
     await waitForTurns(db, sessionIds, 2);
     await endAndVerify(c, db, sessionIds, clients);
   });

@@ -2,9 +2,9 @@ import { sleep, waitFor } from '../process';
 import {
   createSessions,
   endAndVerify,
-  FaultClient,
-  post,
   readLog,
+  sendToAll,
+  startClients,
   useFaultCluster,
   waitForDeltas,
   waitForLive,
@@ -19,18 +19,14 @@ describe('Fault suite: SIGKILLed processes', () => {
   /** Starts a long turn in every session and returns the index of the worker running session 0's. */
   async function startTurns(sessionIds: string[]): Promise<number> {
     const { cluster: c, db } = suite;
-    await Promise.all(
-      sessionIds.map((id) =>
-        post(`${c.url}/v1/sessions/${id}/messages`, { content: '/stream 400 10' }),
-      ),
-    );
+    await sendToAll(c.url, sessionIds, '/stream 400 10');
     let owner: string | null | undefined;
     await waitFor('session 0 to be running on a worker', async () => {
       const session = await db.store.getSession(sessionIds[0]);
       owner = session?.turnId ? session.owner : undefined;
       return !!owner;
     });
-    await waitForDeltas(db, [sessionIds[0]]); // well into the turn
+    await waitForDeltas(db, [sessionIds[0]], [0], 5); // well into the turn
     return c.workers.findIndex((w) => w.spec.name === owner);
   }
 
@@ -45,9 +41,7 @@ describe('Fault suite: SIGKILLed processes', () => {
   it('a worker SIGKILLed mid-turn: its turn closes as worker_lost, clients lose nothing', async () => {
     const { cluster: c, db } = suite;
     const sessionIds = await createSessions(c.url, 4);
-    const clients = Array.from({ length: 12 }, (_, i) =>
-      new FaultClient(c.url, sessionIds[i % 4]).start(),
-    );
+    const clients = startClients(c.url, sessionIds, 12);
     const owner = await startTurns(sessionIds);
     await c.killWorker(owner);
     await c.restartWorker(owner);
@@ -59,9 +53,7 @@ describe('Fault suite: SIGKILLed processes', () => {
   it('an API node SIGKILLed mid-stream: clients resume on the other node without loss or duplicate', async () => {
     const { cluster: c, db } = suite;
     const sessionIds = await createSessions(c.url, 4);
-    const clients = Array.from({ length: 12 }, (_, i) =>
-      new FaultClient(c.url, sessionIds[i % 4]).start(),
-    );
+    const clients = startClients(c.url, sessionIds, 12);
     await waitForLive(clients);
     await startTurns(sessionIds);
     await c.killApi(0);
@@ -75,9 +67,7 @@ describe('Fault suite: SIGKILLed processes', () => {
   it('an API node and a worker SIGKILLed at once', async () => {
     const { cluster: c, db } = suite;
     const sessionIds = await createSessions(c.url, 4);
-    const clients = Array.from({ length: 12 }, (_, i) =>
-      new FaultClient(c.url, sessionIds[i % 4]).start(),
-    );
+    const clients = startClients(c.url, sessionIds, 12);
     await waitForLive(clients);
     const owner = await startTurns(sessionIds);
     await Promise.all([c.killApi(1), c.killWorker(owner)]);

@@ -2,8 +2,8 @@ import { sleep } from '../process';
 import {
   createSessions,
   endAndVerify,
-  FaultClient,
-  post,
+  sendToAll,
+  startClients,
   useFaultCluster,
   waitForDeltas,
   waitForLive,
@@ -23,26 +23,16 @@ describe('Fault suite: Redis', () => {
   it('loses and duplicates nothing on 50 live streams while Redis restarts and workers produce', async () => {
     const { cluster: c, db, redis } = suite;
     const sessionIds = await createSessions(c.url, 10);
-    const clients = Array.from({ length: 50 }, (_, i) =>
-      new FaultClient(c.url, sessionIds[i % 10]).start(),
-    );
+    const clients = startClients(c.url, sessionIds, 50);
     await waitForLive(clients);
-    await Promise.all(
-      sessionIds.map((id) =>
-        post(`${c.url}/v1/sessions/${id}/messages`, { content: '/stream 300 10' }),
-      ),
-    );
-    await waitForDeltas(db, sessionIds);
+    await sendToAll(c.url, sessionIds, '/stream 300 10');
+    await waitForDeltas(db, sessionIds, undefined, 5);
     await redis.kill();
     await sleep(1500); // Redis stays down while the turns go on
     await redis.launch();
     await waitForTurns(db, sessionIds, 1);
     // work goes on after the restart
-    await Promise.all(
-      sessionIds.map((id) =>
-        post(`${c.url}/v1/sessions/${id}/messages`, { content: '/stream 40 5' }),
-      ),
-    );
+    await sendToAll(c.url, sessionIds, '/stream 40 5');
     await waitForTurns(db, sessionIds, 2);
     await endAndVerify(c, db, sessionIds, clients);
   });
@@ -50,15 +40,9 @@ describe('Fault suite: Redis', () => {
   it("loses and duplicates nothing while the API's subscriber connections are killed repeatedly", async () => {
     const { cluster: c, db, redis } = suite;
     const sessionIds = await createSessions(c.url, 5);
-    const clients = Array.from({ length: 20 }, (_, i) =>
-      new FaultClient(c.url, sessionIds[i % 5]).start(),
-    );
+    const clients = startClients(c.url, sessionIds, 20);
     await waitForLive(clients);
-    await Promise.all(
-      sessionIds.map((id) =>
-        post(`${c.url}/v1/sessions/${id}/messages`, { content: '/stream 300 10' }),
-      ),
-    );
+    await sendToAll(c.url, sessionIds, '/stream 300 10');
     let killed = 0;
     for (let round = 0; round < 8; round++) {
       await sleep(300); // one kill every 300 ms during the turns

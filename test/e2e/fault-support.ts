@@ -132,20 +132,36 @@ export async function countDeltas(db: TestDatabase, sessionIds: string[]): Promi
 /**
  * Waits until the log of every session holds `count` more `message.delta` events than `since`
  * (counted before the turns were sent; none for new sessions): the turns are streaming, so a
- * fault injected now lands in the middle of them.
+ * fault injected now lands in the middle of them. Deltas are coalesced while a commit is in
+ * flight, so a short turn on a loaded machine may write only a few: ask for more than one only
+ * of long turns.
  */
 export async function waitForDeltas(
   db: TestDatabase,
   sessionIds: string[],
   since: number[] = sessionIds.map(() => 0),
-  count = 5,
+  count = 1,
   timeoutMs = 30_000,
 ): Promise<void> {
   await waitFor(
-    `${count} new deltas in each of ${sessionIds.length} sessions`,
+    `${count} new delta(s) in each of ${sessionIds.length} sessions`,
     async () => (await countDeltas(db, sessionIds)).every((n, i) => n - since[i] >= count),
     timeoutMs,
     100,
+  );
+}
+
+/** `count` clients started on the sessions in turn (client i follows session i mod n). */
+export function startClients(baseUrl: string, sessionIds: string[], count: number): FaultClient[] {
+  return Array.from({ length: count }, (_, i) =>
+    new FaultClient(baseUrl, sessionIds[i % sessionIds.length]).start(),
+  );
+}
+
+/** Sends the same message to every session at once. */
+export async function sendToAll(baseUrl: string, sessionIds: string[], content: string) {
+  await Promise.all(
+    sessionIds.map((id) => post(`${baseUrl}/v1/sessions/${id}/messages`, { content })),
   );
 }
 

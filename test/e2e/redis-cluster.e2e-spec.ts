@@ -5,7 +5,7 @@ import {
   createSessions,
   endAndVerify,
   FaultClient,
-  post,
+  sendToAll,
   useFaultCluster,
   waitForDeltas,
   waitForTurns,
@@ -62,10 +62,9 @@ describe('Redis Cluster end to end', () => {
       expect(await metric(url, 'sessionwire_broker_resubscribes_total')).toBe(0);
     }
 
-    const say = (content: string) =>
-      Promise.all(sessionIds.map((id) => post(`${c.url}/v1/sessions/${id}/messages`, { content })));
+    const say = (content: string) => sendToAll(c.url, sessionIds, content);
     await say('/stream 300 10');
-    await waitForDeltas(db, sessionIds);
+    await waitForDeltas(db, sessionIds, undefined, 5);
     // move the slot of a session that is streaming right now
     const moved = calculateSlot(PREFIX + sessionChannel(sessionIds[0]));
     const from = await redis.masterOf(moved);
