@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../chromium';
 import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
 import { freePort, ManagedProcess, sleep } from '../process';
 import { ClientTestProxy } from './client-test-proxy';
@@ -10,16 +11,6 @@ const BUNDLE = resolve(ROOT, 'packages/client/dist/index.mjs');
 const PAGE = resolve(ROOT, 'test/browser/client-page.html');
 const API_KEY = 'browser-test-api-key-0001';
 const AUTH_SECRET = 'browser-test-auth-secret-of-at-least-32-bytes';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 interface PageState {
   seqs: number[];
   replies: string[];
@@ -46,9 +37,6 @@ async function api<T>(url: string, body: unknown): Promise<T> {
     throw new Error(`POST ${url} → ${response.status}: ${await response.text()}`);
   return (await response.json()) as T;
 }
-
-// Processes start, die and restart here: far beyond jest's 5 s default (a global-only option).
-jest.setTimeout(180_000);
 
 describe('client SDK bundle in Chromium', () => {
   let db: TestDatabase;
@@ -102,7 +90,7 @@ describe('client SDK bundle in Chromium', () => {
       },
     });
     origin = await proxy.listen();
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -182,5 +170,5 @@ describe('client SDK bundle in Chromium', () => {
     );
     expect(pageErrors).toEqual([]);
     await page.close();
-  });
+  }, 180_000); // API restarts and a page reload: longer than the tier's default
 });

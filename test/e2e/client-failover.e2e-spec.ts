@@ -5,10 +5,9 @@ import {
   type OutboxMessage,
   type StoredEvent,
 } from '../../libs/transport/src/client';
-import { LocalCluster } from '../cluster';
-import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
 import { sleep, waitFor } from '../process';
 import { ClientTestProxy } from './client-test-proxy';
+import { useFaultCluster } from './fault-support';
 
 const FAST = { baseMs: 200, maxMs: 1500, minMs: 50 };
 
@@ -32,40 +31,12 @@ function record(stream: SessionStream) {
   return seen;
 }
 
-// Processes start, die and restart here: far beyond jest's 5 s default (a global-only option).
-jest.setTimeout(120_000);
-
 describe('client SDK against two API nodes', () => {
-  let db: TestDatabase;
-  let cluster: LocalCluster;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    cluster = await LocalCluster.start({
-      apiNodes: 2,
-      workers: 1,
-      databaseUrl: db.url,
-      redisUrl: testRedisUrl(),
-      env: {
-        REDIS_PREFIX: testRedisPrefix(),
-        SYNC_INTERVAL_MS: '250',
-        HEARTBEAT_MS: '1000',
-        DRAIN_MS: '500',
-        LEASE_MS: '2000',
-        WORKER_POLL_MS: '100',
-        WORKER_DRAIN_MS: '1000',
-      },
-    });
-  });
-
-  afterAll(async () => {
-    await cluster?.stop();
-    await db?.drop();
-  });
+  const suite = useFaultCluster({ apiNodes: 2, workers: 1 });
 
   afterEach(async () => {
-    for (let i = 0; i < cluster.apis.length; i++) {
-      if (!cluster.apis[i].running) await cluster.restartApi(i);
+    for (let i = 0; i < suite.cluster.apis.length; i++) {
+      if (!suite.cluster.apis[i].running) await suite.cluster.restartApi(i);
     }
   });
 
@@ -75,7 +46,7 @@ describe('client SDK against two API nodes', () => {
   ] as const)(
     'resumes the stream on the other node when the serving node %s mid-turn, every event once',
     async (_what, signal) => {
-      const [a, b] = cluster.apiUrls;
+      const [a, b] = suite.cluster.apiUrls;
       const sessionId = await createSession(b);
       const stream = new SessionStream({
         baseUrl: [a, b],
@@ -95,7 +66,7 @@ describe('client SDK against two API nodes', () => {
         () => seen.events.filter((e) => e.type === 'message.delta').length >= 3,
       );
       expect(seen.events.some((e) => e.type === 'turn.completed')).toBe(false);
-      await cluster.killApi(0, signal);
+      await suite.cluster.killApi(0, signal);
       await waitFor(
         'the turn to complete',
         () => seen.events.some((e) => e.type === 'turn.completed'),
@@ -104,7 +75,7 @@ describe('client SDK against two API nodes', () => {
       stream.close();
       outbox.close();
 
-      const log = await db.store.getEventsAfter(sessionId, 0, 10_000);
+      const log = await suite.db.store.getEventsAfter(sessionId, 0, 10_000);
       expect(seen.events.map((e) => e.seq)).toEqual(log.map((e) => e.seq));
       expect(seen.events.map((e) => e.type)).toEqual(log.map((e) => e.type));
       expect(seen.opens.slice(1)).toContain(b);
@@ -117,7 +88,7 @@ describe('client SDK against two API nodes', () => {
   );
 
   it('stores and answers 10 messages sent while their node is down for 3 s, once each and in order', async () => {
-    const [a, b] = cluster.apiUrls;
+    const [a, b] = suite.cluster.apiUrls;
     const sessionId = await createSession(b);
     const stream = new SessionStream({ baseUrl: b, sessionId, heartbeatMs: 1000, backoff: FAST });
     const seen = record(stream);
@@ -130,7 +101,7 @@ describe('client SDK against two API nodes', () => {
     outbox.on('processed', (m) => processed.push(m.clientMessageId));
     outbox.on('error', () => undefined);
 
-    await cluster.killApi(0);
+    await suite.cluster.killApi(0);
     const downAt = Date.now();
     const ids: string[] = [];
     for (let i = 0; i < 10; i++) {
@@ -140,7 +111,7 @@ describe('client SDK against two API nodes', () => {
     expect(accepted).toEqual([]);
     expect(outbox.messages.some((m) => m.attempts > 1)).toBe(true);
     await sleep(Math.max(0, 3000 - (Date.now() - downAt)));
-    await cluster.restartApi(0);
+    await suite.cluster.restartApi(0);
     await waitFor('all 10 to be accepted', () => accepted.length === 10, 30_000);
     await waitFor(
       'all 10 to be answered',
@@ -151,7 +122,7 @@ describe('client SDK against two API nodes', () => {
     outbox.close();
 
     expect(accepted.map((m) => m.clientMessageId)).toEqual(ids);
-    const log = await db.store.getEventsAfter(sessionId, 0, 10_000);
+    const log = await suite.db.store.getEventsAfter(sessionId, 0, 10_000);
     const users = log.filter((e) => e.type === 'message.user');
     expect(users.map((e) => e.data)).toEqual(
       ids.map((clientMessageId, i) => ({ clientMessageId, content: `message ${i}` })),
@@ -166,7 +137,7 @@ describe('client SDK against two API nodes', () => {
   });
 
   it('stores a message once when the answer to its POST is lost and the retry finds it stored', async () => {
-    const [, b] = cluster.apiUrls;
+    const [, b] = suite.cluster.apiUrls;
     const sessionId = await createSession(b);
     let lost = 0;
     const proxy = new ClientTestProxy(b, {
@@ -188,7 +159,7 @@ describe('client SDK against two API nodes', () => {
         ['accepted', false],
       ]);
       expect(proxy.forwarded.filter((r) => r.startsWith('POST'))).toHaveLength(4);
-      const log = await db.store.getEventsAfter(sessionId, 0, 10_000);
+      const log = await suite.db.store.getEventsAfter(sessionId, 0, 10_000);
       const users = log.filter((e) => e.type === 'message.user');
       expect(users.map((e) => e.data)).toEqual([
         { clientMessageId: first.clientMessageId, content: 'lost answer' },
@@ -200,7 +171,7 @@ describe('client SDK against two API nodes', () => {
   });
 
   it('replaces a silent connection after twice the heartbeat interval and misses nothing', async () => {
-    const [, b] = cluster.apiUrls;
+    const [, b] = suite.cluster.apiUrls;
     const sessionId = await createSession(b);
     const proxy = new ClientTestProxy(b);
     const front = await proxy.listen();
@@ -228,7 +199,7 @@ describe('client SDK against two API nodes', () => {
       outbox.close();
       expect(timeouts).toEqual([true]);
       expect(seen.opens).toHaveLength(2);
-      const log = await db.store.getEventsAfter(sessionId, 0, 10_000);
+      const log = await suite.db.store.getEventsAfter(sessionId, 0, 10_000);
       expect(seen.events.map((e) => e.seq)).toEqual(
         log.map((e) => e.seq).slice(0, seen.events.length),
       );
@@ -242,7 +213,7 @@ describe('client SDK against two API nodes', () => {
   });
 
   it('interrupts and ends a session, then the stream stops with end and a resume gets 204', async () => {
-    const [a, b] = cluster.apiUrls;
+    const [a, b] = suite.cluster.apiUrls;
     const sessionId = await createSession(b);
     const stream = new SessionStream({
       baseUrl: [b, a],
@@ -277,7 +248,7 @@ describe('client SDK against two API nodes', () => {
     await waitFor('the stream to end', () => closes.length === 1, 30_000);
     outbox.close();
     expect(closes).toEqual(['ended']);
-    const log = await db.store.getEventsAfter(sessionId, 0, 10_000);
+    const log = await suite.db.store.getEventsAfter(sessionId, 0, 10_000);
     expect(seen.events.map((e) => e.seq)).toEqual(log.map((e) => e.seq));
     expect(stream.status.state).toBe('ENDED');
 

@@ -1,79 +1,45 @@
 import { LocalCluster } from '../cluster';
-import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
 import { sleep, waitFor } from '../process';
-import { FaultClient, post } from './fault-support';
+import {
+  countDeltas,
+  createSessions,
+  post,
+  sendToAll,
+  startClients,
+  useFaultCluster,
+  waitForDeltas,
+  waitForTurns,
+} from './fault-support';
 
 const SESSIONS = 5;
 const CLIENTS = 20;
 
 describe(`${LocalCluster.name} failover`, () => {
-  let db: TestDatabase;
-  let cluster: LocalCluster | undefined;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    cluster = await LocalCluster.start({
-      apiNodes: 2,
-      workers: 2,
-      databaseUrl: db.url,
-      redisUrl: testRedisUrl(),
-      env: {
-        REDIS_PREFIX: testRedisPrefix(),
-        SYNC_INTERVAL_MS: '250',
-        HEARTBEAT_MS: '1000',
-        DRAIN_MS: '500',
-        MAX_REPLAY_GAP: '100000',
-        LEASE_MS: '2000',
-        WORKER_POLL_MS: '100',
-        WORKER_DRAIN_MS: '1000',
-      },
-    });
-  }, 90_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-    await db?.drop();
-  }, 60_000);
+  const suite = useFaultCluster({ apiNodes: 2, workers: 2, env: { MAX_REPLAY_GAP: '100000' } });
 
   it('streams to 20 clients with no lost or duplicated event while API nodes die and restart', async () => {
-    const c = cluster!;
-    const sessionIds: string[] = [];
-    for (let i = 0; i < SESSIONS; i++) {
-      sessionIds.push((await post(`${c.url}/v1/sessions`, {})).id as string);
-    }
-    const clients = Array.from({ length: CLIENTS }, (_, i) =>
-      new FaultClient(c.url, sessionIds[i % SESSIONS]).start(),
-    );
+    const { cluster: c, db } = suite;
+    const sessionIds = await createSessions(c.url, SESSIONS);
+    const clients = startClients(c.url, sessionIds, CLIENTS);
     await waitFor('every client to connect', () => clients.every((cl) => cl.connections > 0));
     const before = c.balancer.served.get(c.apiUrls[0]) ?? 0;
     expect(before).toBeGreaterThan(0);
 
-    const say = (content: string) =>
-      Promise.all(sessionIds.map((id) => post(`${c.url}/v1/sessions/${id}/messages`, { content })));
+    const say = (content: string) => sendToAll(c.url, sessionIds, content);
     await say('/stream 80 10');
-    await sleep(300);
+    await waitForDeltas(db, sessionIds);
     await c.killApi(0); // a crash in the middle of the turns
     await say('/stream 40 10');
-    await sleep(500);
+    await sleep(500); // node 0 stays down while the turns go on
     await c.restartApi(0);
+    const since = await countDeltas(db, sessionIds);
     await say('/stream 40 10');
-    await sleep(300);
+    await waitForDeltas(db, sessionIds, since);
     await c.killApi(1, 'SIGTERM'); // a graceful drain
     await c.restartApi(1);
     await say('after the restarts');
 
-    await waitFor(
-      'every turn to complete',
-      async () => {
-        for (const id of sessionIds) {
-          const events = await db.store.getEventsAfter(id, 0, 10_000);
-          if (events.filter((e) => e.type === 'turn.completed').length < 4) return false;
-        }
-        return true;
-      },
-      60_000,
-      200,
-    );
+    await waitForTurns(db, sessionIds, 4);
     for (const id of sessionIds) await post(`${c.url}/v1/sessions/${id}/end`, {});
     await Promise.all(clients.map((cl) => cl.finished(30_000)));
     expect(clients.filter((cl) => !cl.ended).map((cl) => cl.interruptions)).toEqual([]);

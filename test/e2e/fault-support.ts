@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { StoredEvent } from '../../libs/transport/src/protocol';
-import type { LocalCluster } from '../cluster';
-import type { TestDatabase } from '../database';
+import { LocalCluster } from '../cluster';
+import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
 import { freePort, sleep, waitFor } from '../process';
 import { redisCli } from '../redis-cli';
+import { LocalRedisCluster } from '../redis-cluster';
+import { readSseBody, SseDecoder, type EventSourceMessage } from '../sse';
 
 interface GapData {
   fromSeq: number;
@@ -25,6 +26,8 @@ export class FaultClient {
   /** Why connections ended other than by this client (refused, cut, non-200 status). */
   readonly interruptions: string[] = [];
   connections = 0;
+  /** `live` frames received: one per connection that caught up. */
+  lives = 0;
   ended = false;
   private lastEventId?: string;
   private readonly abort = new AbortController();
@@ -92,20 +95,14 @@ export class FaultClient {
       return;
     }
     this.connections++;
-    const parser = createParser({ onEvent: (message) => this.onEvent(message) });
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    while (!this.ended) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      parser.feed(decoder.decode(value, { stream: true }));
-    }
-    await reader.cancel();
+    const decoder = new SseDecoder({ onMessage: (message) => this.onEvent(message) });
+    await readSseBody(response.body!, decoder, () => this.ended);
   }
 
   private onEvent(message: EventSourceMessage): void {
     if (message.id !== undefined) this.lastEventId = message.id;
     if (message.event === 'end') this.ended = true;
+    if (message.event === 'live') this.lives++;
     if (message.event === 'gap') this.gaps.push(JSON.parse(message.data) as GapData);
     if (['live', 'heartbeat', 'end', 'gap'].includes(message.event ?? '')) return;
     const event = JSON.parse(message.data) as StoredEvent;
@@ -114,6 +111,58 @@ export class FaultClient {
     }
     this.events.push(event);
   }
+}
+
+/** Waits until every client caught up and follows its session live (a `live` frame). */
+export async function waitForLive(clients: FaultClient[], timeoutMs = 15_000): Promise<void> {
+  await waitFor(
+    `${clients.length} clients live`,
+    () => clients.every((c) => c.lives > 0),
+    timeoutMs,
+  );
+}
+
+/** How many `message.delta` events the log of each session holds now. */
+export async function countDeltas(db: TestDatabase, sessionIds: string[]): Promise<number[]> {
+  const deltas = async (id: string) =>
+    (await readLog(db, id)).filter((e) => e.type === 'message.delta').length;
+  return Promise.all(sessionIds.map(deltas));
+}
+
+/**
+ * Waits until the log of every session holds `count` more `message.delta` events than `since`
+ * (counted before the turns were sent; none for new sessions): the turns are streaming, so a
+ * fault injected now lands in the middle of them. Deltas are coalesced while a commit is in
+ * flight, so a short turn on a loaded machine may write only a few: ask for more than one only
+ * of long turns.
+ */
+export async function waitForDeltas(
+  db: TestDatabase,
+  sessionIds: string[],
+  since: number[] = sessionIds.map(() => 0),
+  count = 1,
+  timeoutMs = 30_000,
+): Promise<void> {
+  await waitFor(
+    `${count} new delta(s) in each of ${sessionIds.length} sessions`,
+    async () => (await countDeltas(db, sessionIds)).every((n, i) => n - since[i] >= count),
+    timeoutMs,
+    100,
+  );
+}
+
+/** `count` clients started on the sessions in turn (client i follows session i mod n). */
+export function startClients(baseUrl: string, sessionIds: string[], count: number): FaultClient[] {
+  return Array.from({ length: count }, (_, i) =>
+    new FaultClient(baseUrl, sessionIds[i % sessionIds.length]).start(),
+  );
+}
+
+/** Sends the same message to every session at once. */
+export async function sendToAll(baseUrl: string, sessionIds: string[], content: string) {
+  await Promise.all(
+    sessionIds.map((id) => post(`${baseUrl}/v1/sessions/${id}/messages`, { content })),
+  );
 }
 
 /** Reads a session's whole log from Postgres. */
@@ -270,3 +319,83 @@ export const FAULT_ENV = {
   WORKER_POLL_MS: '100',
   WORKER_DRAIN_MS: '1000',
 };
+
+export interface FaultClusterOptions {
+  apiNodes: number;
+  workers: number;
+  /**
+   * The Redis the cluster uses: the shared test Redis under a key prefix of this file (default),
+   * a private redis-server the test may kill (`suite.redis`), or a private Redis Cluster
+   * (`suite.redisCluster`, passed as `REDIS_CLUSTER_NODES`).
+   */
+  redis?: 'shared' | 'private' | 'cluster';
+  /** On top of {@link FAULT_ENV}, for every process. */
+  env?: Record<string, string | undefined>;
+  apiEnv?: Record<string, string | undefined>;
+}
+
+/** What {@link useFaultCluster} started; read inside tests and hooks (set by its `beforeAll`). */
+export interface FaultSuite {
+  db: TestDatabase;
+  cluster: LocalCluster;
+  redis: PrivateRedis;
+  redisCluster: LocalRedisCluster;
+}
+
+/**
+ * The fault suite's setup, registered in the calling `describe`: a database of its own, its Redis
+ * (see {@link FaultClusterOptions.redis}) and a {@link LocalCluster} with {@link FAULT_ENV},
+ * started in `beforeAll` and stopped, with the database dropped, in `afterAll`.
+ */
+export function useFaultCluster(options: FaultClusterOptions): FaultSuite {
+  const started: Partial<FaultSuite> = {};
+  beforeAll(async () => {
+    const db = await createTestDatabase();
+    started.db = db;
+    const env: Record<string, string | undefined> = { ...FAULT_ENV };
+    let redisUrl: string | undefined;
+    if (options.redis === 'private') {
+      started.redis = await PrivateRedis.start();
+      redisUrl = started.redis.url;
+    } else if (options.redis === 'cluster') {
+      started.redisCluster = await LocalRedisCluster.start();
+      env.REDIS_CLUSTER_NODES = started.redisCluster.seeds;
+    } else {
+      redisUrl = testRedisUrl();
+      env.REDIS_PREFIX = testRedisPrefix();
+    }
+    started.cluster = await LocalCluster.start({
+      apiNodes: options.apiNodes,
+      workers: options.workers,
+      databaseUrl: db.url,
+      redisUrl,
+      env: { ...env, ...options.env },
+      apiEnv: options.apiEnv,
+    });
+  });
+  afterAll(async () => {
+    await started.cluster?.stop();
+    await started.redis?.kill();
+    await started.redisCluster?.stop();
+    await started.db?.drop();
+  });
+  const get = <K extends keyof FaultSuite>(key: K): FaultSuite[K] => {
+    const value = started[key];
+    if (value === undefined) throw new Error(`the fault suite has no ${key} (yet)`);
+    return value as FaultSuite[K];
+  };
+  return {
+    get db() {
+      return get('db');
+    },
+    get cluster() {
+      return get('cluster');
+    },
+    get redis() {
+      return get('redis');
+    },
+    get redisCluster() {
+      return get('redisCluster');
+    },
+  };
+}

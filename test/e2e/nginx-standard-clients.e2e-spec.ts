@@ -1,32 +1,17 @@
 import type { Readable } from 'node:stream';
-import { chromium, type Browser } from 'playwright-core';
-import { LocalCluster } from '../cluster';
-import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../chromium';
 import { NginxProcess } from '../nginx';
 import { waitFor } from '../process';
-import { createSessions, expectMatchesLog, post, readLog, waitForTurns } from './fault-support';
+import {
+  createSessions,
+  expectMatchesLog,
+  post,
+  readLog,
+  useFaultCluster,
+  waitForTurns,
+} from './fault-support';
 import { ClientSet, describeClient, type ClientMix, type ClientView } from './nginx-clients';
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-// DRAIN_MS is long enough that reconnects reach the draining node while it still answers 503.
-const ENV = {
-  SYNC_INTERVAL_MS: '250',
-  HEARTBEAT_MS: '1000',
-  DRAIN_MS: '3000',
-  LEASE_MS: '2000',
-  WORKER_POLL_MS: '100',
-  WORKER_DRAIN_MS: '1000',
-  MAX_REPLAY_GAP: '100000',
-};
 
 interface LogLine {
   level: number;
@@ -59,39 +44,33 @@ async function openStreams(url: string): Promise<number> {
 // front of two API nodes and a worker, with standard EventSource clients (the `eventsource`
 // package and Chromium's own) and SDK streams, through a crash, a drain and a double failure.
 describe('deploy/nginx/nginx.conf with standard EventSource clients', () => {
-  let db: TestDatabase;
-  let cluster: LocalCluster;
   let nginx: NginxProcess;
   let browser: Browser;
   let clients: ClientSet | undefined;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    cluster = await LocalCluster.start({
-      apiNodes: 2,
-      workers: 1,
-      databaseUrl: db.url,
-      redisUrl: testRedisUrl(),
-      env: { ...ENV, REDIS_PREFIX: testRedisPrefix() },
-      apiEnv: { LOG_LEVEL: 'info' },
-    });
-    const upstreams = cluster.apiUrls.map((u) => new URL(u).host);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    nginx = await NginxProcess.start(upstreams);
-  }, 90_000);
-
+  // Registered before the cluster's own hooks, so this runs before the cluster stops.
   afterAll(async () => {
     await browser?.close();
     await nginx?.stop();
-    await cluster?.stop();
-    await db?.drop();
-  }, 60_000);
+  });
+  const suite = useFaultCluster({
+    apiNodes: 2,
+    workers: 1,
+    // DRAIN_MS is long enough that reconnects reach the draining node while it still answers 503.
+    env: { DRAIN_MS: '3000', MAX_REPLAY_GAP: '100000' },
+    apiEnv: { LOG_LEVEL: 'info' },
+  });
+  beforeAll(async () => {
+    const upstreams = suite.cluster.apiUrls.map((u) => new URL(u).host);
+    browser = await launchChromium();
+    nginx = await NginxProcess.start(upstreams);
+  });
 
   afterEach(async () => {
     await clients?.close();
     clients = undefined;
-    for (let i = 0; i < cluster.apis.length; i++) {
-      if (!cluster.apis[i].running) await cluster.restartApi(i);
+    for (let i = 0; i < suite.cluster.apis.length; i++) {
+      if (!suite.cluster.apis[i].running) await suite.cluster.restartApi(i);
     }
   });
 
@@ -129,7 +108,7 @@ describe('deploy/nginx/nginx.conf with standard EventSource clients', () => {
     });
     expect(views.filter((v) => v.gaveUp).map(describeClient)).toEqual([]);
     const logs = new Map<string, Awaited<ReturnType<typeof readLog>>>();
-    for (const id of sessionIds) logs.set(id, await readLog(db, id));
+    for (const id of sessionIds) logs.set(id, await readLog(suite.db, id));
     for (const view of views) expectMatchesLog(view, logs.get(view.sessionId)!);
   }
 
@@ -137,7 +116,7 @@ describe('deploy/nginx/nginx.conf with standard EventSource clients', () => {
     const [id] = await createSessions(nginx.url, 1);
     const set = await open([id], { eventsource: 1, chromium: 1, sdk: 1 });
     await send(id, '/fail');
-    await waitForTurns(db, [id], 1);
+    await waitForTurns(suite.db, [id], 1);
     await waitFor('every client to see the turn end', async () =>
       (await set.views()).every((v) => v.events.some((e) => e.type === 'turn.completed')),
     );
@@ -159,12 +138,12 @@ describe('deploy/nginx/nginx.conf with standard EventSource clients', () => {
     const set = await open([id], { eventsource: 3, chromium: 2, sdk: 2 });
     await send(id, '/stream 150 20');
     await streaming(set);
-    const counts = await Promise.all(cluster.apiUrls.map(openStreams));
+    const counts = await Promise.all(suite.cluster.apiUrls.map(openStreams));
     const victim = counts[0] >= counts[1] ? 0 : 1;
     expect(counts[victim]).toBeGreaterThan(0);
-    await cluster.killApi(victim);
-    await waitForTurns(db, [id], 1);
-    await cluster.restartApi(victim);
+    await suite.cluster.killApi(victim);
+    await waitForTurns(suite.db, [id], 1);
+    await suite.cluster.restartApi(victim);
     await endAndVerify([id], set);
   });
 
@@ -175,15 +154,15 @@ describe('deploy/nginx/nginx.conf with standard EventSource clients', () => {
     await streaming(set);
     let counts: number[] = [];
     await waitFor('the 16 streams to be open', async () => {
-      counts = await Promise.all(cluster.apiUrls.map(openStreams));
+      counts = await Promise.all(suite.cluster.apiUrls.map(openStreams));
       return counts[0] + counts[1] === 16;
     });
     const drained = counts[0] >= counts[1] ? 0 : 1;
-    const logLines = logLinesFrom(cluster.apis[drained].child!.stdout!);
-    await cluster.killApi(drained, 'SIGTERM');
-    expect(cluster.apis[drained].exitCode).toBe(0);
-    await cluster.restartApi(drained);
-    await waitForTurns(db, ids, 1);
+    const logLines = logLinesFrom(suite.cluster.apis[drained].child!.stdout!);
+    await suite.cluster.killApi(drained, 'SIGTERM');
+    expect(suite.cluster.apis[drained].exitCode).toBe(0);
+    await suite.cluster.restartApi(drained);
+    await waitForTurns(suite.db, ids, 1);
     await endAndVerify(ids, set);
     // Reconnects reached the node while it drained (and nginx passed them on); a drain is a
     // normal deploy: those refusals are logged at info, without an error, and nothing at error.
@@ -195,7 +174,7 @@ describe('deploy/nginx/nginx.conf with standard EventSource clients', () => {
   });
 
   it('keeps every client when one node restarts and the other is lost at once', async () => {
-    const [a, b] = cluster.apiUrls;
+    const [a, b] = suite.cluster.apiUrls;
     const [id] = await createSessions(nginx.url, 1);
     const set = await open([id], { eventsource: 3, chromium: 3, sdk: 2 });
     await send(id, '/stream 400 20');
@@ -206,13 +185,13 @@ describe('deploy/nginx/nginx.conf with standard EventSource clients', () => {
       const counts = await Promise.all([a, b].map(openStreams));
       return counts[0] + counts[1] === 8;
     });
-    await cluster.killApi(0);
+    await suite.cluster.killApi(0);
     await waitFor('every client to be on node B (or to give up)', () => onlyOn(b), 20_000);
-    await cluster.restartApi(0);
-    await cluster.killApi(1);
+    await suite.cluster.restartApi(0);
+    await suite.cluster.killApi(1);
     await waitFor('every client to be on node A (or to give up)', () => onlyOn(a), 20_000);
-    await waitForTurns(db, [id], 1);
-    await cluster.restartApi(1);
+    await waitForTurns(suite.db, [id], 1);
+    await suite.cluster.restartApi(1);
     await endAndVerify([id], set);
   });
 });

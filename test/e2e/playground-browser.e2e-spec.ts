@@ -1,26 +1,18 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../chromium';
 import { createTestDatabase, type TestDatabase } from '../database';
 import { freePort } from '../process';
 import { Standalone } from './standalone-process';
 
 const API_KEY = 'playground-test-key-0001';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 // `UPDATE_SCREENSHOTS=1` writes them into docs/ for the README; otherwise into a temp folder.
 const SHOTS = process.env.UPDATE_SCREENSHOTS
   ? resolve(__dirname, '../../docs')
   : mkdtempSync(join(tmpdir(), 'sessionwire-shots-'));
 const tokens = (n: number) => Array.from({ length: n }, (_, i) => `t${i} `).join('');
-
-jest.setTimeout(120_000);
 
 describe('playground page in Chromium (npm start, auth on)', () => {
   let db: TestDatabase;
@@ -38,10 +30,7 @@ describe('playground page in Chromium (npm start, auth on)', () => {
       API_KEYS: API_KEY,
       HEARTBEAT_MS: '1000',
     });
-    [browser] = await Promise.all([
-      chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
-      app.start(),
-    ]);
+    [browser] = await Promise.all([launchChromium(), app.start()]);
     page = await browser.newPage({ viewport: { width: 980, height: 560 } });
     page.on('pageerror', (error) => pageErrors.push(error.message));
   });

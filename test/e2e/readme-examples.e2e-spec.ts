@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../chromium';
 import { createTestDatabase, type TestDatabase } from '../database';
 import { examples, type DocBlock } from '../docs/doc-examples';
 import { freePort } from '../process';
@@ -10,10 +11,7 @@ import { json, Standalone } from './standalone-process';
 
 const API_KEY = 'readme-examples-key-0001';
 const AUTH = { API_KEYS: API_KEY, AUTH_SECRET: 'readme-examples-secret-of-at-least-32-bytes' };
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 const label = (b: DocBlock) => `${b.file}:${b.line}`;
-
-jest.setTimeout(120_000);
 
 /**
  * Runs every code block marked `<!-- example: … -->` in README.md, docs/client.md and the SDK's
@@ -42,7 +40,7 @@ describe('documented examples, run as written', () => {
     };
     [project, browser] = await Promise.all([
       projectWithClient(),
-      chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
+      launchChromium(),
       start('open', {}),
       start('secured', AUTH),
     ]);

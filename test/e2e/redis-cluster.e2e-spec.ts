@@ -1,15 +1,13 @@
 import calculateSlot from 'cluster-key-slot';
 import { sessionChannel } from '../../libs/transport/src/server/broker';
-import { LocalCluster } from '../cluster';
-import { createTestDatabase, type TestDatabase } from '../database';
 import { sleep, waitFor } from '../process';
-import { LocalRedisCluster } from '../redis-cluster';
 import {
   createSessions,
   endAndVerify,
-  FAULT_ENV,
   FaultClient,
-  post,
+  sendToAll,
+  useFaultCluster,
+  waitForDeltas,
   waitForTurns,
 } from './fault-support';
 
@@ -32,38 +30,22 @@ async function metric(url: string, name: string): Promise<number> {
 // sharded pub/sub must lose and duplicate nothing while a live session's slot moves to another
 // master and a master is SIGKILLed (its replica promoted), both in the middle of turns.
 describe('Redis Cluster end to end', () => {
-  let db: TestDatabase;
-  let redis: LocalRedisCluster;
-  let cluster: LocalCluster | undefined;
-
-  beforeAll(async () => {
-    redis = await LocalRedisCluster.start();
-    db = await createTestDatabase();
-    cluster = await LocalCluster.start({
-      apiNodes: 2,
-      workers: 2,
-      databaseUrl: db.url,
-      env: {
-        ...FAULT_ENV,
-        MAX_REPLAY_GAP: '100000',
-        // hints carry the events; the periodic sync is only the safety net
-        SYNC_INTERVAL_MS: '1000',
-        REDIS_CLUSTER_NODES: redis.seeds,
-        REDIS_PREFIX: PREFIX,
-        // hints are the fast path; the poll only repairs what a failover lost
-        WORKER_POLL_MS: '2000',
-      },
-    });
-  }, 120_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-    await redis?.stop();
-    await db?.drop();
-  }, 60_000);
+  const suite = useFaultCluster({
+    apiNodes: 2,
+    workers: 2,
+    redis: 'cluster',
+    env: {
+      MAX_REPLAY_GAP: '100000',
+      // hints carry the events; the periodic sync is only the safety net
+      SYNC_INTERVAL_MS: '1000',
+      REDIS_PREFIX: PREFIX,
+      // hints are the fast path; the poll only repairs what a failover lost
+      WORKER_POLL_MS: '2000',
+    },
+  });
 
   it('streams 50 sessions across nodes, exactly once, through a slot migration and a master failover mid-turn', async () => {
-    const c = cluster!;
+    const { cluster: c, db, redisCluster: redis } = suite;
     const sessionIds = await createSessions(c.url, SESSIONS);
     // two clients per session, one on each API node
     const clients = sessionIds.flatMap((id) =>
@@ -80,16 +62,15 @@ describe('Redis Cluster end to end', () => {
       expect(await metric(url, 'sessionwire_broker_resubscribes_total')).toBe(0);
     }
 
-    const say = (content: string) =>
-      Promise.all(sessionIds.map((id) => post(`${c.url}/v1/sessions/${id}/messages`, { content })));
+    const say = (content: string) => sendToAll(c.url, sessionIds, content);
     await say('/stream 300 10');
-    await sleep(700);
+    await waitForDeltas(db, sessionIds, undefined, 5);
     // move the slot of a session that is streaming right now
     const moved = calculateSlot(PREFIX + sessionChannel(sessionIds[0]));
     const from = await redis.masterOf(moved);
     const to = await redis.migrateSlot(moved);
     expect(to.port).not.toBe(from.port);
-    await sleep(700);
+    await sleep(700); // the turns go on through the moved slot for a while
     // and kill the master of another streaming session
     const victim = sessionIds.find((id) => calculateSlot(PREFIX + sessionChannel(id)) !== moved)!;
     const { killed, promoted } = await redis.killMasterOf(

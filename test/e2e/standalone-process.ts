@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
-import { createParser } from 'eventsource-parser';
 import { waitFor } from '../process';
+import { readSseBody, SseDecoder } from '../sse';
 
 const ENTRY = resolve(__dirname, '../../dist/apps/standalone/main.js');
 
@@ -95,19 +95,13 @@ export async function readStream(url: string, until: (frame: Frame) => boolean):
   expect(response.status).toBe(200);
   const frames: Frame[] = [];
   let done = false;
-  const parser = createParser({
-    onEvent: (m) => {
+  const decoder = new SseDecoder({
+    onMessage: (m) => {
       frames.push({ id: m.id, event: m.event, data: m.data });
       if (until(frames.at(-1)!)) done = true;
     },
   });
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  while (!done) {
-    const { value, done: closed } = await reader.read();
-    if (closed) break;
-    parser.feed(decoder.decode(value, { stream: true }));
-  }
+  await readSseBody(response.body!, decoder, () => done);
   controller.abort();
   return frames;
 }

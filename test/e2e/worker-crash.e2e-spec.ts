@@ -8,8 +8,6 @@ import { workerProcess } from './worker-processes';
 
 const LEASE_MS = 2000;
 
-jest.setTimeout(120_000);
-
 describe('worker processes', () => {
   let db: TestDatabase;
   let api: RedisBroker;

@@ -10,8 +10,6 @@ import { workerProcess } from './worker-processes';
 
 const SESSIONS = 100;
 
-jest.setTimeout(120_000);
-
 describe('a fleet of worker processes', () => {
   let db: TestDatabase;
   let api: RedisBroker;

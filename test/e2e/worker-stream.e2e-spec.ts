@@ -1,7 +1,7 @@
-import { createParser } from 'eventsource-parser';
 import type { StoredEvent } from '@sessionwire/transport/protocol';
 import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
 import { freePort, ManagedProcess } from '../process';
+import { readSseBody, SseDecoder } from '../sse';
 
 /** Reads a session's SSE stream through a real API process until `done` says so. */
 async function readStream(
@@ -16,27 +16,21 @@ async function readStream(
     const response = await fetch(url, { signal: controller.signal });
     expect(response.status).toBe(200);
     let finished = false;
-    const parser = createParser({
-      onEvent: (frame) => {
+    const decoder = new SseDecoder({
+      onMessage: (frame) => {
         if (frame.id === undefined || finished) return;
         events.push(JSON.parse(frame.data) as StoredEvent);
         if (done(events)) finished = true;
       },
     });
     await onOpen();
-    const decoder = new TextDecoder();
-    for await (const chunk of response.body!) {
-      parser.feed(decoder.decode(chunk, { stream: true }));
-      if (finished) break;
-    }
+    await readSseBody(response.body!, decoder, () => finished);
     return events;
   } finally {
     clearTimeout(timer);
     controller.abort();
   }
 }
-
-jest.setTimeout(120_000);
 
 describe('API and worker processes', () => {
   let db: TestDatabase;

@@ -1,3 +1,4 @@
+import { waitFor } from '../../../test/process';
 import { range, startApiCluster, type ApiCluster } from './api-cluster';
 import type { SseClient } from './sse-client';
 
@@ -57,7 +58,12 @@ describe('API node drain (SIGTERM)', () => {
     })();
     await new Promise((r) => setTimeout(r, 200));
     const stopped = a.process.stop(DRAIN_MS + 20_000);
-    await waitUntil(async () => (await fetch(`${a.url}/readyz`)).status === 503);
+    await waitFor(
+      'readyz 503 while draining',
+      async () => (await fetch(`${a.url}/readyz`)).status === 503,
+      10_000,
+      20,
+    );
     const refused = await a.stream(ids[0]);
     expect(refused.status).toBe(503);
     expect(refused.headers?.get('retry-after')).toBe('1');
@@ -88,12 +94,4 @@ async function metric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return Number(line?.split(' ')[1]);
-}
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

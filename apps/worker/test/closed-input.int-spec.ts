@@ -2,8 +2,6 @@ import { EventStore } from '@sessionwire/events';
 import { v7 as uuidv7 } from 'uuid';
 import { WorkerHarness, type TestWorker } from './worker-harness';
 
-jest.setTimeout(30_000);
-
 describe('worker: input closed by someone else before its turn started', () => {
   let h: WorkerHarness;
   let worker: TestWorker;

@@ -1,7 +1,5 @@
 import { deltasOf, WorkerHarness, type TestWorker } from './worker-harness';
 
-jest.setTimeout(30_000);
-
 describe('worker interrupts', () => {
   let h: WorkerHarness;
   let worker: TestWorker;

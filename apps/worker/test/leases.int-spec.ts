@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { sessions } from '@sessionwire/events';
+import { waitFor } from '../../../test/process';
 import { deltasOf, WorkerHarness, type TestWorker } from './worker-harness';
 
 const counter = async (
@@ -11,8 +12,6 @@ const counter = async (
       Object.entries(labels).every(([k, val]) => (v.labels as Record<string, unknown>)[k] === val),
     )
     .reduce((sum, v) => sum + v.value, 0);
-
-jest.setTimeout(30_000);
 
 describe('worker leases', () => {
   let h: WorkerHarness;
@@ -49,7 +48,15 @@ describe('worker leases', () => {
     const taker = await h.startWorker();
     await h.send(id, 'after the takeover');
     await h.waitForTurns(id, 2);
-    await new Promise((r) => setTimeout(r, 2000)); // the old owner's /sleep ends and it tries
+    // the old owner's /sleep ends and it tries to append: refused, it lets the session go
+    await waitFor(
+      'the old owner to be refused and drop the session',
+      async () =>
+        (await counter(slow.metrics.appends, { outcome: 'refused' })) >= 1 &&
+        (await counter(slow.metrics.leasesLost, { cause: 'append' })) >= 1 &&
+        slow.service.held.get(id) === undefined,
+      15_000,
+    );
     expect(await counter(slow.metrics.appends, { outcome: 'refused' })).toBeGreaterThanOrEqual(1);
     expect(await counter(slow.metrics.leasesLost, { cause: 'append' })).toBe(1);
     expect(slow.service.held.get(id)).toBeUndefined();

@@ -59,8 +59,6 @@ async function fakeOpenAi(): Promise<{ url: string; requests: ChatRequest[]; ser
   return { url: `http://127.0.0.1:${port}/v1`, requests, server };
 }
 
-jest.setTimeout(30_000);
-
 describe(OpenAiRuntime.name, () => {
   let h: WorkerHarness;
   let fake: Awaited<ReturnType<typeof fakeOpenAi>>;

@@ -3,8 +3,6 @@ import { deltasOf, WorkerHarness } from './worker-harness';
 
 const types = (events: StoredEvent[]) => events.map((e) => e.type);
 
-jest.setTimeout(30_000);
-
 describe('worker turns', () => {
   let h: WorkerHarness;
 

@@ -1,8 +1,6 @@
 import type { StoredEvent } from '@sessionwire/transport/protocol';
 import { WorkerHarness } from './worker-harness';
 
-jest.setTimeout(30_000);
-
 describe('two workers', () => {
   let h: WorkerHarness;
 

@@ -1,3 +1,4 @@
+import { waitFor } from '../../../../test/process';
 import { HintRecorder } from '../../test/hint-recorder';
 import { startTestApi, type TestApi } from '../../test/api-test-app';
 import { TestProducer } from '../../test/test-producer';
@@ -157,10 +158,10 @@ describe(SessionsController.name, () => {
     expect(generated.status).toBe(202);
     expect(generated.body.clientMessageId).toMatch(UUID_V7);
 
-    await waitForCount(() => sessionHints.sessions.length, 2);
+    await waitFor('two session hints', () => sessionHints.sessions.length >= 2, 5000, 20);
     expect(sessionHints.sessions.map((h) => h.headSeq)).toEqual([2, 3]);
     expect(sessionHints.sessions[0].events?.[0]).toMatchObject({ seq: 2, type: 'message.user' });
-    await waitForCount(() => hints.workFor(id).length, 2);
+    await waitFor('two work hints', () => hints.workFor(id).length >= 2, 5000, 20);
     expect(hints.workFor(id)).toEqual([
       { kind: 'input', sessionId: id },
       { kind: 'input', sessionId: id },
@@ -193,7 +194,12 @@ describe(SessionsController.name, () => {
     expect(running.body).toEqual({ sessionId: id, turnId });
     const [last] = await api.db.store.getEventsBefore(id, 1e9, 1);
     expect(last).toMatchObject({ type: 'interrupt.requested', data: { turnId } });
-    await waitForCount(() => hints.workFor(id).filter((h) => h.kind === 'interrupt').length, 1);
+    await waitFor(
+      'an interrupt hint',
+      () => hints.workFor(id).some((h) => h.kind === 'interrupt'),
+      5000,
+      20,
+    );
     expect(hints.workFor(id)).toContainEqual({ kind: 'interrupt', sessionId: id, turnId });
   });
 
@@ -213,7 +219,7 @@ describe(SessionsController.name, () => {
     const again = await api.request('POST', `/v1/sessions/${id}/end`);
     expect(again.status).toBe(202);
     expect(again.body).toEqual(ended.body);
-    await waitForCount(() => hints.workFor(id).filter((h) => h.kind === 'end').length, 1);
+    await waitFor('an end hint', () => hints.workFor(id).some((h) => h.kind === 'end'), 5000, 20);
     expect(hints.workFor(id).filter((h) => h.kind === 'end')).toHaveLength(1);
 
     const retried = await post(id, { clientMessageId: 'before-end', content: 'work' });
@@ -248,11 +254,3 @@ describe(SessionsController.name, () => {
     }
   });
 });
-
-async function waitForCount(count: () => number, atLeast: number): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (count() < atLeast) {
-    if (Date.now() > deadline) throw new Error(`expected ${atLeast}, got ${count()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

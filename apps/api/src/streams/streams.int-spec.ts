@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { waitFor } from '../../../../test/process';
 import { API_KEY, startTestApi, type TestApi } from '../../test/api-test-app';
 import { SseClient } from '../../test/sse-client';
 import { TestProducer } from '../../test/test-producer';
@@ -120,7 +121,12 @@ describe(StreamRoute.name, () => {
         const text = (await small.request('GET', '/metrics')).text;
         return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
       };
-      await waitUntil(async () => (await metric('sessionwire_open_streams')) === 1);
+      await waitFor(
+        'one open stream',
+        async () => (await metric('sessionwire_open_streams')) === 1,
+        10_000,
+        25,
+      );
       // Far more than the kernel's socket buffers and the 64 KiB limit together.
       const big = 'x'.repeat(60 * 1024);
       const { turnId } = await small.db.store.requireSession(id);
@@ -131,7 +137,12 @@ describe(StreamRoute.name, () => {
         if (i % 20 === 19 && (await metric('sessionwire_slow_client_closes_total')) > 0) break;
       }
       expect(await metric('sessionwire_slow_client_closes_total')).toBe(1);
-      await waitUntil(async () => (await metric('sessionwire_open_streams')) === 0);
+      await waitFor(
+        'no open stream',
+        async () => (await metric('sessionwire_open_streams')) === 0,
+        10_000,
+        25,
+      );
       socket.resume();
       socket.on('data', () => undefined);
       await closed;
@@ -158,11 +169,3 @@ describe(StreamRoute.name, () => {
     }
   });
 });
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

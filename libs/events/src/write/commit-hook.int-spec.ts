@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { Client } from 'pg';
 import type { NewEvent, StoredEvent } from '@sessionwire/transport/protocol';
 import { createTestDatabase, type TestDatabase } from '../../../../test/database';
+import { waitFor } from '../../../../test/process';
 import { connectPostgres, type DatabaseHandle } from '../database';
 import { sessions } from '../schema';
 import { SessionWriter } from './session-writer';
@@ -80,15 +81,19 @@ describe('SessionWriter onCommitted', () => {
       ids.slice(2, 12).map((id) => writer.append(id, [delta('lost')], 3)),
     );
     try {
-      for (let i = 0; i < 200; i++) {
-        const { rows } = await admin.query(
-          `select pg_terminate_backend(pid) as ok from pg_stat_activity
-           where application_name = $1 and wait_event_type = 'Lock'`,
-          [APP],
-        );
-        if (rows.length > 0) break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitFor(
+        'the blocked batch to be terminated',
+        async () => {
+          const { rows } = await admin.query(
+            `select pg_terminate_backend(pid) as ok from pg_stat_activity
+             where application_name = $1 and wait_event_type = 'Lock'`,
+            [APP],
+          );
+          return rows.length > 0;
+        },
+        10_000,
+        20,
+      );
     } finally {
       await admin.query('rollback');
     }

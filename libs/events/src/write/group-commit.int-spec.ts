@@ -3,6 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { Client } from 'pg';
 import type { NewEvent, StoredEvent } from '@sessionwire/transport/protocol';
 import { createTestDatabase, type TestDatabase } from '../../../../test/database';
+import { waitFor } from '../../../../test/process';
 import { connectPostgres, type DatabaseHandle } from '../database';
 import { StaleLeaseError } from '../errors';
 import { EventStore } from '../event-store';
@@ -126,17 +127,21 @@ describe('group commit (SessionWriter)', () => {
 
   async function pipelineBackend(): Promise<number> {
     let pid: number | undefined;
-    for (let i = 0; i < 200 && pid === undefined; i++) {
-      const { rows } = await admin.query(
-        `select pid from pg_stat_activity
-         where application_name = $1 and datname = current_database() and wait_event_type = 'Lock'`,
-        [APP],
-      );
-      pid = rows[0]?.pid;
-      if (pid === undefined) await new Promise((r) => setTimeout(r, 20));
-    }
-    if (pid === undefined) throw new Error('the batch never blocked');
-    return pid;
+    await waitFor(
+      'the batch to block on a row lock',
+      async () => {
+        const { rows } = await admin.query(
+          `select pid from pg_stat_activity
+           where application_name = $1 and datname = current_database() and wait_event_type = 'Lock'`,
+          [APP],
+        );
+        pid = rows[0]?.pid;
+        return pid !== undefined;
+      },
+      10_000,
+      20,
+    );
+    return pid!;
   }
 
   it('answers a message another process stored while the batch waited for its row as a duplicate', async () => {

@@ -1,17 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { testRedisPrefix, testRedisUrl } from '../../../../test/database';
+import { waitFor } from '../../../../test/process';
 import { publishEvents, sessionChannel, type SessionHint } from './broker';
 import { RedisBroker } from './redis-broker';
 import { HubFixture, sessionIds } from './testing/hub-fixture';
-
-const waitUntil = async (condition: () => boolean | Promise<boolean>, timeoutMs = 15_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
 
 describe(RedisBroker.name, () => {
   let admin: Redis;
@@ -79,7 +72,12 @@ describe(RedisBroker.name, () => {
     const publisher = broker();
     await publisher.ping(); // a publish before the connection is up is dropped, by design
     await publisher.publish('a', 'hello');
-    await waitUntil(() => received.every((inbox) => inbox.length === 1));
+    await waitFor(
+      'every subscriber to get the message',
+      () => received.every((inbox) => inbox.length === 1),
+      15_000,
+      20,
+    );
     expect(received).toEqual(Array.from({ length: 5 }, () => ['hello']));
 
     await Promise.all(onA.slice(0, 4).map((off) => off()));
@@ -109,7 +107,7 @@ describe(RedisBroker.name, () => {
       createdAt: new Date().toISOString(),
     };
     await publishEvents(sender, [event]);
-    await waitUntil(() => hints.length === 1);
+    await waitFor('one hint', () => hints.length === 1, 15_000, 20);
     expect(hints).toEqual([{ sessionId: S1, headSeq: 2, events: [event] }]);
   }, 20_000);
 
@@ -155,11 +153,16 @@ describe(RedisBroker.name, () => {
       // Appended and "published" while the subscriber is away: these hints are lost.
       await publishEvents(remote, f.history.appendDeltas(S1, 3));
 
-      await waitUntil(() => resubscribed === 1);
+      await waitFor('the resubscribe', () => resubscribed === 1, 15_000, 20);
       await client.waitFor((c) => c.seqs.length === 5);
       expect(client.seqs).toEqual([1, 2, 3, 4, 5]);
       expect(f.history.headReads.length).toBeGreaterThanOrEqual(1);
-      await waitUntil(() => afterResubscribe.length === 1);
+      await waitFor(
+        'a message after the resubscribe',
+        () => afterResubscribe.length === 1,
+        15_000,
+        20,
+      );
 
       // Hints flow again on the restored subscription.
       await publishEvents(remote, f.history.appendDeltas(S1, 1));

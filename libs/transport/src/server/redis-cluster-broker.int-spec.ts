@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseClusterSeeds } from '@sessionwire/app-kit';
 import calculateSlot from 'cluster-key-slot';
+import { waitFor } from '../../../../test/process';
 import { LocalRedisCluster } from '../../../../test/redis-cluster';
 import {
   publishEvents,
@@ -13,14 +14,6 @@ import {
 import { createRedisBroker } from './broker-factory';
 import { RedisClusterBroker } from './redis-cluster-broker';
 import { HubFixture, sessionIds } from './testing/hub-fixture';
-
-const waitUntil = async (condition: () => boolean | Promise<boolean>, timeoutMs = 15_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
 
 describe(RedisClusterBroker.name, () => {
   let cluster: LocalRedisCluster;
@@ -91,7 +84,12 @@ describe(RedisClusterBroker.name, () => {
     expect(await subscribersPerMaster(name)).toEqual([1, 1, 1]);
 
     for (const id of ids) await sender.publish(sessionChannel(id), `hello ${id}`);
-    await waitUntil(() => ids.every((id) => received.get(id)!.length === 1));
+    await waitFor(
+      'every session channel to get its message',
+      () => ids.every((id) => received.get(id)!.length === 1),
+      15_000,
+      20,
+    );
     expect(ids.map((id) => received.get(id))).toEqual(ids.map((id) => [`hello ${id}`]));
     expect(await receiver.stats()).toMatchObject({
       kind: 'redis-cluster',
@@ -118,7 +116,12 @@ describe(RedisClusterBroker.name, () => {
       sessionId: randomUUID(),
     }));
     for (const hint of hints) await publishWork(api, hint);
-    await waitUntil(() => seen.every((s) => s.length === hints.length));
+    await waitFor(
+      'every worker to see every hint',
+      () => seen.every((s) => s.length === hints.length),
+      15_000,
+      20,
+    );
     // in order per session (one channel each); channels on different shards interleave freely
     const bySession = (list: WorkHint[]) => list.map((h) => h.sessionId).sort();
     for (const s of seen) expect(bySession(s)).toEqual(bySession(hints));
@@ -141,7 +144,7 @@ describe(RedisClusterBroker.name, () => {
     } finally {
       await f.stop();
     }
-    await waitUntil(async () => (await local.stats()).channels === 0);
+    await waitFor('no channel left', async () => (await local.stats()).channels === 0, 15_000, 20);
   });
 
   it('follows a live channel to its new master after a slot migration, then tells the hub', async () => {
@@ -166,8 +169,8 @@ describe(RedisClusterBroker.name, () => {
       const before = await cluster.masterOf(slot);
       const after = await cluster.migrateSlot(slot);
       expect(after.port).not.toBe(before.port);
-      await waitUntil(() => resubscribed >= 1);
-      await waitUntil(() => probe.length >= 1);
+      await waitFor('a resubscribe', () => resubscribed >= 1, 15_000, 20);
+      await waitFor('the probe message', () => probe.length >= 1, 15_000, 20);
       await publishEvents(remote, f.history.appendDeltas(S1, 5));
       await client.waitFor((c) => c.seqs.length === 7);
       expect(client.seqs).toEqual([1, 2, 3, 4, 5, 6, 7]);
@@ -219,13 +222,18 @@ describe(RedisClusterBroker.name, () => {
       expect(Date.now() - started).toBeLessThan(10 * (100 + 400));
       await killing;
       // the hub re-reads what the failover swallowed as soon as the broker is subscribed again
-      await waitUntil(() => resubscribed >= 1, 20_000);
+      await waitFor('a resubscribe', () => resubscribed >= 1, 20_000, 20);
       await client.waitFor((c) => c.seqs.length === 12, 20_000);
       // hints flow again on the promoted master once the publisher has found it too
-      await waitUntil(async () => {
-        await remote.publish(probeChannel, 'ping');
-        return probe.length > 0;
-      }, 20_000);
+      await waitFor(
+        'a probe through the promoted master',
+        async () => {
+          await remote.publish(probeChannel, 'ping');
+          return probe.length > 0;
+        },
+        20_000,
+        20,
+      );
       await publishEvents(remote, f.history.appendDeltas(S1, 2));
       await client.waitFor((c) => c.seqs.length === 14, 20_000);
       expect(client.seqs).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
@@ -235,9 +243,14 @@ describe(RedisClusterBroker.name, () => {
         sessionId: randomUUID(),
       }));
       for (const hint of hints) await publishWork(remote, hint);
-      await waitUntil(() => hints.every((h) => work.some((w) => w.sessionId === h.sessionId)));
+      await waitFor(
+        'every work hint',
+        () => hints.every((h) => work.some((w) => w.sessionId === h.sessionId)),
+        15_000,
+        20,
+      );
 
-      await waitUntil(async () => (await local.stats()).up);
+      await waitFor('the broker up again', async () => (await local.stats()).up, 15_000, 20);
       const stats = await local.stats();
       expect(stats.resubscribes).toBeGreaterThanOrEqual(1);
       expect(stats.errors).toBeGreaterThan(0);
@@ -266,7 +279,7 @@ describe(`${RedisClusterBroker.name} with AUTH`, () => {
       const id = randomUUID();
       await a.subscribe(sessionChannel(id), (payload) => got.push(payload));
       await b.publish(sessionChannel(id), 'hello');
-      await waitUntil(() => got.length === 1);
+      await waitFor('the message', () => got.length === 1, 15_000, 20);
       expect(got).toEqual(['hello']);
     } finally {
       await Promise.all([a.close(), b.close()]);

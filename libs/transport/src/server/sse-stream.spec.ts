@@ -1,5 +1,6 @@
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitFor } from '../../../../test/process';
 import { MemoryBroker } from './memory-broker';
 import { serveSse, type SseStreamOptions } from './sse-stream';
 import { StreamHub } from './stream-hub';
@@ -7,7 +8,6 @@ import { FlushScheduler } from './stream-writer';
 import { FakeHistory } from './testing/fake-history';
 import { sessionIds } from './testing/hub-fixture';
 import { RecordingMetrics } from './testing/recording-metrics';
-import { waitUntil } from './testing/recording-sink';
 
 /** A server whose handler the test runs itself, with the request held until it does. */
 async function heldServer() {
@@ -59,10 +59,10 @@ describe(serveSse.name, () => {
       const client = request(`${server.url}/`);
       client.on('error', () => undefined); // the test hangs up on purpose
       client.end();
-      await waitUntil(() => server.held.length === 1);
+      await waitFor('the held request', () => server.held.length === 1, 10_000, 5);
       client.destroy();
       const { res } = server.held[0];
-      await waitUntil(() => res.closed);
+      await waitFor('the response to close', () => res.closed, 10_000, 5);
       const head = history.head(S1);
       expect(serveSse(hub, res, { sessionId: S1, cursor: 0, head }, sse)).toBeUndefined();
       expect(hub.openStreams).toBe(0);
@@ -79,7 +79,7 @@ describe(serveSse.name, () => {
       const answered = new Promise<IncomingMessage>((resolve) =>
         request(`${server.url}/`, { method: 'HEAD' }, resolve).end(),
       );
-      await waitUntil(() => server.held.length === 1);
+      await waitFor('the held request', () => server.held.length === 1, 10_000, 5);
       const { res } = server.held[0];
       const head = history.head(S1);
       expect(serveSse(hub, res, { sessionId: S1, cursor: 0, head }, sse)).toBeUndefined();

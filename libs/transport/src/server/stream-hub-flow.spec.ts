@@ -1,4 +1,5 @@
 import { ServerResponse } from 'node:http';
+import { waitFor } from '../../../../test/process';
 import { StreamHub } from './stream-hub';
 import { HubFixture, sessionIds } from './testing/hub-fixture';
 
@@ -18,7 +19,12 @@ describe(`${StreamHub.name} flow control and shutdown`, () => {
     f.history.create(S1, 'ACTIVE');
     const healthy = await f.openLive(S1);
     const stuck = f.open(S1, undefined, {}, { read: false });
-    await waitUntil(() => f.hub.openStreams === 2 && f.metrics.resumes.length === 2);
+    await waitFor(
+      'two resumed streams',
+      () => f.hub.openStreams === 2 && f.metrics.resumes.length === 2,
+      10_000,
+      10,
+    );
     let maxUnsent = 0;
     const write = ServerResponse.prototype.write;
     const spy = jest.spyOn(ServerResponse.prototype, 'write').mockImplementation(function (
@@ -41,7 +47,7 @@ describe(`${StreamHub.name} flow control and shutdown`, () => {
       spy.mockRestore();
     }
     expect(f.metrics.get('slowClientClosed')).toBe(1);
-    await waitUntil(() => f.hub.openStreams === 1); // the paused client itself never reads the FIN
+    await waitFor('one open stream', () => f.hub.openStreams === 1, 10_000, 10); // the paused client itself never reads the FIN
     stuck.close();
     expect(maxUnsent).toBeLessThanOrEqual(limit);
     await healthy.waitFor((c) => c.seqs.length === published + 2, 30_000);
@@ -89,7 +95,7 @@ describe(`${StreamHub.name} flow control and shutdown`, () => {
     const [S1] = sessionIds(1, 'f');
     f.history.create(S1, 'ACTIVE');
     const stuck = f.open(S1, undefined, {}, { read: false });
-    await waitUntil(() => f.history.eventReads.length === 1);
+    await waitFor('the first read', () => f.history.eventReads.length === 1, 10_000, 10);
     for (let i = 0; i < 40; i++) {
       await f.publish(f.history.appendDeltas(S1, 50, 4096));
       await nextTurn();
@@ -99,11 +105,3 @@ describe(`${StreamHub.name} flow control and shutdown`, () => {
     stuck.close();
   }, 15_000);
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -1,3 +1,4 @@
+import { waitFor } from '../../../../test/process';
 import { publishEvents } from './broker';
 import { MemoryBroker } from './memory-broker';
 import { StreamHub, type StreamHubOptions } from './stream-hub';
@@ -5,7 +6,7 @@ import type { FollowRequest } from './stream-sink';
 import { FakeHistory } from './testing/fake-history';
 import { sessionIds } from './testing/hub-fixture';
 import { RecordingMetrics } from './testing/recording-metrics';
-import { RecordingSink, waitUntil } from './testing/recording-sink';
+import { RecordingSink } from './testing/recording-sink';
 
 const range = (from: number, to: number): number[] =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -38,7 +39,7 @@ describe(`${StreamHub.name}.follow`, () => {
   };
   const followLive = async (request: Omit<FollowRequest, 'head'>) => {
     const sink = follow(request);
-    await waitUntil(() => sink.of('live').length === 1);
+    await waitFor('live', () => sink.of('live').length === 1, 10_000, 5);
     return sink;
   };
 
@@ -96,7 +97,7 @@ describe(`${StreamHub.name}.follow`, () => {
     const whole = await followLive({ sessionId: S1, cursor: 2, maxReplayGap: Infinity });
     history.appendDeltas(S1, 450); // every hint lost: 3..452
     await hub.syncNow();
-    await waitUntil(() => whole.seqs.length === 450);
+    await waitFor('450 events', () => whole.seqs.length === 450, 10_000, 5);
     expect(whole.seqs).toEqual(range(3, 452));
     expect(whole.of('gap')).toEqual([]);
     expect(capped.of('gap')).toEqual([expect.objectContaining({ fromSeq: 3, toSeq: 452 })]);
@@ -109,7 +110,7 @@ describe(`${StreamHub.name}.follow`, () => {
     history.appendDeltas(S1, 10); // 3..12, hints lost
     history.expire(S1, 8);
     await hub.syncNow();
-    await waitUntil(() => sink.seqs.length === 4);
+    await waitFor('4 events', () => sink.seqs.length === 4, 10_000, 5);
     expect(sink.of('gap')).toEqual([
       expect.objectContaining({ reason: 'history_expired', fromSeq: 3, toSeq: 8, headSeq: 12 }),
     ]);
@@ -134,7 +135,12 @@ describe(`${StreamHub.name}.follow`, () => {
       followLive({ sessionId: S1, cursor: 2 }),
       followLive({ sessionId: S2, cursor: 0 }),
     ]);
-    await waitUntil(() => [a, b, c].every((sink) => sink.of('heartbeat').length >= 2));
+    await waitFor(
+      'two heartbeats on each stream',
+      () => [a, b, c].every((sink) => sink.of('heartbeat').length >= 2),
+      10_000,
+      5,
+    );
     const head = { headSeq: 2, state: 'ACTIVE', activity: 'idle' };
     expect(a.of('heartbeat')[0]).toEqual(head);
     expect(a.of('heartbeat')[0]).toBe(b.of('heartbeat')[0]); // one snapshot per session and tick
@@ -150,7 +156,7 @@ describe(`${StreamHub.name}.follow`, () => {
     await publishEvents(broker, history.appendDeltas(S1, 2));
     expect(sink.entries).toEqual([['live', 2]]);
     expect(hub.openStreams).toBe(0);
-    await waitUntil(() => broker.channelCount === 0);
+    await waitFor('no channel left', () => broker.channelCount === 0, 10_000, 5);
     expect([metrics.get('streamOpened'), metrics.get('streamClosed')]).toEqual([1, 1]);
   });
 
@@ -178,7 +184,7 @@ describe(`${StreamHub.name}.follow`, () => {
     history.create(S1, 'ACTIVE');
     const release = history.holdReads();
     const sink = follow({ sessionId: S1, cursor: 0 });
-    await waitUntil(() => history.eventReads.length === 1);
+    await waitFor('the first read', () => history.eventReads.length === 1, 10_000, 5);
     for (let i = 0; i < 8 && sink.of('stopped').length === 0; i++) {
       await publishEvents(broker, history.appendDeltas(S1, 1, 4096));
     }

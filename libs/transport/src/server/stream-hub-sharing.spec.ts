@@ -1,3 +1,4 @@
+import { waitFor } from '../../../../test/process';
 import { SessionFanout } from './session-fanout';
 import { StreamHub } from './stream-hub';
 import { HubFixture, sessionIds } from './testing/hub-fixture';
@@ -37,7 +38,7 @@ describe(`${StreamHub.name} shared resumes`, () => {
     const reads = jest.spyOn(SessionFanout.prototype, 'read');
     const release = f.history.holdReads();
     const clients = Array.from({ length: 5 }, () => f.open(S1, 3));
-    await waitUntil(() => reads.mock.calls.length === 5);
+    await waitFor('five reads', () => reads.mock.calls.length === 5, 10_000, 10);
     release();
     await Promise.all(clients.map((c) => c.waitFor((x) => x.named('live').length === 1)));
     for (const client of clients) expect(client.seqs).toEqual([4, 5, 6, 7]);
@@ -102,7 +103,7 @@ describe(`${StreamHub.name} shared resumes`, () => {
     const first = await f.openLive(S1, 1); // cache holds 2 only
     const release = f.history.holdReads();
     const resuming = f.open(S1, 0); // reads below the cache: held, keeps the session followed
-    await waitUntil(() => f.history.eventReads.length === 2);
+    await waitFor('the second read', () => f.history.eventReads.length === 2, 10_000, 10);
     await f.publish(f.history.transition(S1, 'ENDED'));
     await first.done;
     const ended = f.open(S1, 3);
@@ -139,11 +140,3 @@ describe(`${StreamHub.name} shared resumes`, () => {
     ]);
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

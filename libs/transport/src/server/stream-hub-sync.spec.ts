@@ -1,3 +1,4 @@
+import { waitFor } from '../../../../test/process';
 import { sessionChannel } from './broker';
 import { MemoryBroker } from './memory-broker';
 import { StreamHub } from './stream-hub';
@@ -36,10 +37,10 @@ describe(`${StreamHub.name} live repair and sync`, () => {
     expect(subscribe).toHaveBeenCalledTimes(2);
     expect(broker.channelCount).toBe(2);
     streams[0].close();
-    await waitUntil(() => f.hub.openStreams === 2);
+    await waitFor('two open streams', () => f.hub.openStreams === 2, 10_000, 10);
     expect(broker.channelCount).toBe(2);
     streams[1].close();
-    await waitUntil(() => broker.channelCount === 1);
+    await waitFor('one channel', () => broker.channelCount === 1, 10_000, 10);
   });
 
   it('repairs a missed hint with one read shared by every local stream', async () => {
@@ -128,7 +129,7 @@ describe(`${StreamHub.name} live repair and sync`, () => {
     await client.done;
     expect(client.seqs).toEqual([1, 2, 3, 4, 5, 6]);
     expect(client.frames.at(-1)).toEqual({ event: 'end', data: { sessionId: S1, headSeq: 6 } });
-    await waitUntil(() => broker.channelCount === 0);
+    await waitFor('no channel left', () => broker.channelCount === 0, 10_000, 10);
     await f.hub.syncNow();
     expect(f.history.headReads).toHaveLength(1); // nothing left to check
   });
@@ -198,11 +199,3 @@ describe(`${StreamHub.name} live repair and sync`, () => {
     }
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -1,4 +1,5 @@
 import { ServerResponse } from 'node:http';
+import { waitFor } from '../../../../test/process';
 import { StreamHub } from './stream-hub';
 import { HubFixture, sessionIds } from './testing/hub-fixture';
 
@@ -232,8 +233,6 @@ function range(from: number, to: number): number[] {
 }
 
 async function waitForClosed(f: HubFixture): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (f.hub.openStreams > 0 && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 10));
+  await waitFor('every stream closed', () => f.hub.openStreams === 0, 10_000, 10);
   expect(f.hub.openStreams).toBe(0);
 }

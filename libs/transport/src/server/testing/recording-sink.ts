@@ -57,12 +57,3 @@ export class RecordingSink implements StreamSink {
     return found;
   }
 }
-
-/** Polls `condition` every 5 ms (tests). */
-export async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -1,5 +1,6 @@
 import { createServer, get, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SseDecoder } from '../../../../../test/sse';
 import type { SessionHead } from '../history';
 import { serveSse, type SseStreamOptions } from '../sse-stream';
 import type { StreamHub } from '../stream-hub';
@@ -50,7 +51,7 @@ export async function startHubServer(
   };
 }
 
-/** A raw SSE client: keeps every byte and every parsed frame. */
+/** A raw SSE client: keeps every byte and every frame (decoded by test/sse.ts). */
 export class SseClient {
   status = 0;
   headers: IncomingHttpHeaders = {};
@@ -58,8 +59,16 @@ export class SseClient {
   readonly frames: SseFrame[] = [];
   readonly done: Promise<void>;
   private readonly request: ReturnType<typeof get>;
-  private partial = '';
-  private notify: (() => void)[] = [];
+  private readonly decoder = new SseDecoder({
+    // the server sends `retry:` in a block of its own: kept as a frame of its own
+    onRetry: (retry) => this.frames.push({ retry }),
+    onMessage: ({ id, event, data }) =>
+      this.frames.push({
+        ...(id !== undefined && { id }),
+        ...(event !== undefined && { event }),
+        data: JSON.parse(data),
+      }),
+  });
 
   constructor(url: string, headers: Record<string, string> = {}, options: { read?: boolean } = {}) {
     let finish!: () => void;
@@ -72,7 +81,10 @@ export class SseClient {
         return;
       }
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => this.receive(chunk));
+      res.on('data', (chunk: string) => {
+        this.raw += chunk;
+        this.decoder.feed(chunk);
+      });
       res.on('close', finish);
       res.on('end', finish);
     });
@@ -93,47 +105,16 @@ export class SseClient {
   }
 
   async waitFor(predicate: (client: this) => boolean, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate(this)) {
-      if (Date.now() > deadline)
-        throw new Error(`timed out; frames: ${JSON.stringify(this.frames)}`);
-      await new Promise<void>((resolve) => {
-        this.notify.push(resolve);
-        setTimeout(resolve, 20);
-      });
-    }
+    await this.decoder.waitFor(
+      'frames',
+      () => predicate(this),
+      timeoutMs,
+      () => `frames: ${JSON.stringify(this.frames)}`,
+      20,
+    );
   }
 
   close(): void {
     this.request.destroy();
   }
-
-  private receive(chunk: string): void {
-    this.raw += chunk;
-    this.partial += chunk;
-    let end: number;
-    while ((end = this.partial.indexOf('\n\n')) >= 0) {
-      this.frames.push(parseFrame(this.partial.slice(0, end)));
-      this.partial = this.partial.slice(end + 2);
-    }
-    for (const resolve of this.notify.splice(0)) resolve();
-  }
-}
-
-function parseFrame(text: string): SseFrame {
-  const frame: SseFrame = {};
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    const field = line.slice(0, colon);
-    const value = line.slice(colon + 1).trimStart();
-    if (field === 'id') frame.id = value;
-    else if (field === 'event') frame.event = value;
-    else if (field === 'retry') frame.retry = Number(value);
-    else if (field === 'data') frame.data = JSON.parse(value);
-  }
-  return frame;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
