@@ -16,9 +16,10 @@ async function startPeerNode(name, script, redisUrl) {
   return node;
 }
 
-export const SYSTEMS = {
-  sessionwire: {
-    label: 'Sessionwire',
+/** Sessionwire with the producer's write module set up with `writer` (batchMax, commitsMax). */
+function sessionwire(label, writer = {}) {
+  return {
+    label,
     clientKind: 'sse',
     async start({ db, redis, sessions, apiEnv = {} }) {
       const nodes = [
@@ -26,7 +27,7 @@ export const SYSTEMS = {
         await startApi('api-b', { databaseUrl: db.url, redisUrl: redis.url, env: apiEnv }),
       ];
       const producer = new Producer('producers/store-producer.mjs', 'sessionwire-producer');
-      const { sessionIds } = await producer.request({ cmd: 'setup', databaseUrl: db.url, redisUrl: redis.url, sessions });
+      const { sessionIds } = await producer.request({ cmd: 'setup', databaseUrl: db.url, redisUrl: redis.url, sessions, ...writer });
       return {
         nodes,
         producer,
@@ -38,7 +39,13 @@ export const SYSTEMS = {
         },
       };
     },
-  },
+  };
+}
+
+export const SYSTEMS = {
+  sessionwire: sessionwire('Sessionwire'),
+  // the same with one group commit in flight at a time (the next batch waits for it)
+  sessionwireOneCommit: sessionwire('Sessionwire, APPEND_COMMITS_MAX=1', { commitsMax: 1 }),
   socketio: {
     label: 'Socket.IO + redis-adapter',
     clientKind: 'socketio',

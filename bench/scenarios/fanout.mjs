@@ -57,6 +57,8 @@ export async function runFanout(systemKey, ctx) {
         seconds: round(seconds, 1),
       };
       step.appendTransactions = produced.transactions ?? null;
+      // Sessionwire: stamp → append answered (commit and hook), the write path's share of latencyMs
+      if (produced.storedMs) Object.assign(step, { storedMs: produced.storedMs, commitMs: produced.commitMs });
       step.limitedBy =
         produced.achievedRate < rate * 0.9
           ? 'producer'
@@ -69,7 +71,8 @@ export async function runFanout(systemKey, ctx) {
       steps.push(step);
       console.log(
         `   ${system.label}: ${rate}/s produced ${produced.achievedRate}/s, delivered ${step.deliveredPerSec}/s ` +
-          `(${step.deliveryRatio}), p50 ${step.latencyMs.p50} p99 ${step.latencyMs.p99} ms${step.saturated ? ` SATURATED (${step.limitedBy})` : ''}`,
+          `(${step.deliveryRatio}), p50 ${step.latencyMs.p50} p99 ${step.latencyMs.p99} ms` +
+          `${step.storedMs ? ` (stored p50 ${step.storedMs.p50} p99 ${step.storedMs.p99} ms, ${step.appendTransactions} commits p50 ${step.commitMs.p50} p99 ${step.commitMs.p99} ms)` : ''}${step.saturated ? ` SATURATED (${step.limitedBy})` : ''}`,
       );
       if (step.saturated) break;
     }
