@@ -3,6 +3,7 @@
 // resumable-stream + ioredis (2 nodes, a producer process holding the streams). Each system has
 // two serving nodes, one producer process, and the same Redis.
 import { Producer } from './producer.mjs';
+import { apiMetrics } from './seed.mjs';
 import { Child, freePort, startApi, waitFor } from './services.mjs';
 
 async function startPeerNode(name, script, redisUrl) {
@@ -33,6 +34,8 @@ function sessionwire(label, writer = {}) {
         producer,
         sessionIds,
         target: (node, id) => ({ url: `${node.url}/v1/sessions/${id}/stream?after=0` }),
+        /** The stream engine's counters of each node (hint misses, catch-up reads, ...). */
+        metrics: () => Promise.all(nodes.map((n) => apiMetrics(n.url))),
         stop: async () => {
           await producer.close();
           await Promise.all(nodes.map((n) => n.kill('SIGTERM')));

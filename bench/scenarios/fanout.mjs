@@ -26,6 +26,7 @@ export async function runFanout(systemKey, ctx) {
   }
   const { clients, failed } = await openSpread(params.clientProcesses, system.clientKind, targets);
   const steps = [];
+  let nodeMetrics;
   try {
     if (failed) throw new Error(`${failed} of ${targets.length} streams failed to open`);
     // warm-up at the lowest rate (JIT, connection pools), not reported
@@ -76,6 +77,7 @@ export async function runFanout(systemKey, ctx) {
       );
       if (step.saturated) break;
     }
+    nodeMetrics = await running.metrics?.();
   } finally {
     await closeAll(clients);
     await running.stop();
@@ -88,6 +90,7 @@ export async function runFanout(systemKey, ctx) {
     steps,
     saturationRate: steps.find((s) => s.saturated)?.targetRate ?? null,
     saturatedBy: steps.find((s) => s.saturated)?.limitedBy ?? null,
+    ...(nodeMetrics && { nodeMetrics }),
     best: best && { targetRate: best.targetRate, deliveredPerSec: best.deliveredPerSec, p50: best.latencyMs.p50, p95: best.latencyMs.p95, p99: best.latencyMs.p99 },
   };
 }
