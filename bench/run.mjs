@@ -2,6 +2,7 @@
 // scenario's figures and the command that reproduces it, and writes docs/benchmarks.md and
 // docs/benchmarks.json. `--quick` runs tiny sizes in seconds (CI smoke test of the harness) and
 // writes to bench/results/ unless `--out` says otherwise. `--only=fanout,resume` runs a subset.
+// `--systems=sessionwire` runs only those systems of the fan-out (no ratios; for profiling).
 // `--idle-sizes=10000,18000` replaces the idle scenario's stream counts (default 10,000 and 50,000).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,6 +15,7 @@ import { SCENARIOS } from './scenarios/index.mjs';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const systems = args.find((a) => a.startsWith('--systems='))?.slice('--systems='.length).split(',');
 const idleSizes = args.find((a) => a.startsWith('--idle-sizes='))?.slice('--idle-sizes='.length).split(',').map(Number);
 const out = resolve(ROOT, args.find((a) => a.startsWith('--out='))?.slice('--out='.length) ?? (quick ? 'bench/results' : 'docs'));
 
@@ -31,7 +33,7 @@ async function main() {
       const command = `npm run bench -- --only=${scenario.key}${quick ? ' --quick' : ''}${sizes}`;
       console.log(`\n== ${scenario.title} ==\n   reproduce: ${command}`);
       try {
-        const figures = await scenario.run({ quick, db, redis, idleSizes });
+        const figures = await scenario.run({ quick, db, redis, idleSizes, systems });
         results.scenarios[scenario.key] = { title: scenario.title, command, seconds: Math.round((Date.now() - t0) / 100) / 10, ...figures };
         console.log(JSON.stringify(figures, (k, v) => (k === 'steps' || k === 'processes' ? undefined : v)));
       } catch (error) {

@@ -1,6 +1,7 @@
 // Forks a producer process and speaks its IPC protocol.
 import { fork } from 'node:child_process';
 import { resolve } from 'node:path';
+import { cpuProfArgs } from './services.mjs';
 
 export class Producer {
   /** `script` is relative to bench/, e.g. `producers/store-producer.mjs`. */
@@ -8,7 +9,7 @@ export class Producer {
     this.name = name;
     this.child = fork(resolve(import.meta.dirname, '..', script), [], {
       env: { ...process.env, ...env },
-      execArgv: ['--import', 'tsx', '--no-warnings'],
+      execArgv: ['--import', 'tsx', '--no-warnings', ...cpuProfArgs()],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     this.stderr = '';

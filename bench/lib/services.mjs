@@ -122,9 +122,13 @@ export async function createBenchDatabase() {
 }
 
 /** Starts a built API node (dist/apps/api/main.js) and waits for /readyz. */
+/** `BENCH_CPU_PROF=dir`: API nodes and producers write a `--cpu-prof` profile there when they exit. */
+export const cpuProfArgs = () =>
+  process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(ROOT, process.env.BENCH_CPU_PROF)}`] : [];
+
 export async function startApi(name, { databaseUrl: dbUrl, redisUrl, env = {}, openFiles, nodeArgs = [] }) {
   const port = await freePort();
-  const api = new Child(name, process.execPath, [...nodeArgs, 'dist/apps/api/main.js'], {
+  const api = new Child(name, process.execPath, [...cpuProfArgs(), ...nodeArgs, 'dist/apps/api/main.js'], {
     openFiles,
     env: {
       NODE_ENV: 'test',

@@ -3,6 +3,7 @@
 // resumable-stream + ioredis (2 nodes, a producer process holding the streams). Each system has
 // two serving nodes, one producer process, and the same Redis.
 import { Producer } from './producer.mjs';
+import { apiMetrics } from './seed.mjs';
 import { Child, freePort, startApi, waitFor } from './services.mjs';
 
 async function startPeerNode(name, script, redisUrl) {
@@ -16,9 +17,10 @@ async function startPeerNode(name, script, redisUrl) {
   return node;
 }
 
-export const SYSTEMS = {
-  sessionwire: {
-    label: 'Sessionwire',
+/** Sessionwire with the producer's write module set up with `writer` (batchMax, commitsMax). */
+function sessionwire(label, writer = {}) {
+  return {
+    label,
     clientKind: 'sse',
     async start({ db, redis, sessions, apiEnv = {} }) {
       const nodes = [
@@ -26,19 +28,27 @@ export const SYSTEMS = {
         await startApi('api-b', { databaseUrl: db.url, redisUrl: redis.url, env: apiEnv }),
       ];
       const producer = new Producer('producers/store-producer.mjs', 'sessionwire-producer');
-      const { sessionIds } = await producer.request({ cmd: 'setup', databaseUrl: db.url, redisUrl: redis.url, sessions });
+      const { sessionIds } = await producer.request({ cmd: 'setup', databaseUrl: db.url, redisUrl: redis.url, sessions, ...writer });
       return {
         nodes,
         producer,
         sessionIds,
         target: (node, id) => ({ url: `${node.url}/v1/sessions/${id}/stream?after=0` }),
+        /** The stream engine's counters of each node (hint misses, catch-up reads, ...). */
+        metrics: () => Promise.all(nodes.map((n) => apiMetrics(n.url))),
         stop: async () => {
           await producer.close();
           await Promise.all(nodes.map((n) => n.kill('SIGTERM')));
         },
       };
     },
-  },
+  };
+}
+
+export const SYSTEMS = {
+  sessionwire: sessionwire('Sessionwire'),
+  // the same with one group commit in flight at a time (the next batch waits for it)
+  sessionwireOneCommit: sessionwire('Sessionwire, APPEND_COMMITS_MAX=1', { commitsMax: 1 }),
   socketio: {
     label: 'Socket.IO + redis-adapter',
     clientKind: 'socketio',

@@ -3,12 +3,12 @@
 // whose commit hook publishes the hints, stamping the send time into each delta so clients
 // measure append→client latency in one clock.
 //
-//   {cmd:'setup', databaseUrl, redisUrl, sessions, batchMax?} -> {type:'ready', sessionIds}
-//   {cmd:'run', rate, durationMs, padding}               -> {type:'done', appended, failed, achievedRate}
+//   {cmd:'setup', databaseUrl, redisUrl, sessions, batchMax?, commitsMax?} -> {type:'ready', sessionIds}
+//   {cmd:'run', rate, durationMs, padding}               -> {type:'done', appended, failed, achievedRate, storedMs}
 //   {cmd:'append-max', durationMs, concurrency, flushMs} -> {type:'done', rows, tokens, ...}
 import { createRequire } from 'node:module';
 import { v7 as uuidv7 } from 'uuid';
-import { nowMs } from '../lib/stats.mjs';
+import { latencySummary, nowMs } from '../lib/stats.mjs';
 
 // the libraries are CommonJS TypeScript: load them through tsx's require hook
 const require = createRequire(import.meta.url);
@@ -21,20 +21,29 @@ let broker;
 let sessionIds = [];
 /** Commits the write module made (one per group of appends). */
 let commits = 0;
-const observer = { depth() {}, waited() {}, committed: () => (commits += 1) };
+/** Duration of each commit (ms), reset by every run. */
+let commitMs = [];
+const observer = {
+  depth() {},
+  waited() {},
+  committed: (_writes, _path, _outcome, seconds) => {
+    commits += 1;
+    commitMs.push(seconds * 1000);
+  },
+};
 const turnId = uuidv7();
 
 function delta(text) {
   return { type: 'message.delta', data: { turnId, text } };
 }
 
-async function setup({ databaseUrl, redisUrl, sessions, batchMax }) {
+async function setup({ databaseUrl, redisUrl, sessions, batchMax, commitsMax }) {
   handle = connectPostgres({ url: databaseUrl, applicationName: 'sessionwire-bench', max: 16 });
   broker = redisUrl
     ? new RedisBroker({ url: redisUrl, connectionName: 'bench-producer', onError: (e, c) => console.error(c, e.message) })
     : undefined;
   const onCommitted = broker ? publishCommitted(broker) : undefined;
-  store = new EventStore(handle.db, new SessionWriter(handle.db, { batchMax, onCommitted, observer }));
+  store = new EventStore(handle.db, new SessionWriter(handle.db, { batchMax, commitsMax, onCommitted, observer }));
   sessionIds = [];
   for (let i = 0; i < sessions; i++) {
     const id = uuidv7();
@@ -52,21 +61,27 @@ async function setup({ databaseUrl, redisUrl, sessions, batchMax }) {
  */
 async function run({ rate, durationMs, padding = 80 }) {
   const pad = 'x'.repeat(padding);
-  const pending = new Map(sessionIds.map((id) => [id, []]));
+  const pending = new Map(sessionIds.flatMap((id) => [[id, []], [`${id}:stamps`, []]]));
   const busy = new Set();
   const inFlight = new Set();
   let due = 0;
   let appended = 0;
   let failed = 0;
+  /** Stamp → append answered, per event: the write path's share of the client's latency. */
+  const stored = [];
   const commitsBefore = commits;
+  commitMs = [];
   const started = performance.now();
   const flush = (id) => {
     const events = pending.get(id).splice(0, 200);
+    const stamps = pending.get(`${id}:stamps`).splice(0, 200);
     busy.add(id);
     const p = store
       .append(id, events)
-      .then((stored) => {
-        appended += stored.length;
+      .then((written) => {
+        appended += written.length;
+        const at = nowMs();
+        for (const stamp of stamps) stored.push(at - stamp);
       })
       .catch((error) => {
         failed += events.length;
@@ -90,14 +105,24 @@ async function run({ rate, durationMs, padding = 80 }) {
       const target = Math.floor((rate * elapsed) / 1000);
       for (; due < target; due++) {
         const id = sessionIds[due % sessionIds.length];
-        pending.get(id).push(delta(`@${nowMs().toFixed(3)}|${pad}`));
+        const stamp = nowMs();
+        pending.get(id).push(delta(`@${stamp.toFixed(3)}|${pad}`));
+        pending.get(`${id}:stamps`).push(stamp);
       }
       for (const id of sessionIds) if (!busy.has(id) && pending.get(id).length) flush(id);
     }, 5);
   });
   while (inFlight.size) await Promise.all(inFlight);
   const seconds = durationMs / 1000;
-  return { type: 'done', appended, failed, transactions: commits - commitsBefore, achievedRate: Math.round(appended / seconds) };
+  return {
+    type: 'done',
+    appended,
+    failed,
+    transactions: commits - commitsBefore,
+    achievedRate: Math.round(appended / seconds),
+    storedMs: latencySummary(stored),
+    commitMs: latencySummary(commitMs),
+  };
 }
 
 /**

@@ -9,17 +9,20 @@ const fmt = (v) => (v === null || v === undefined ? 'n/a' : typeof v === 'number
 const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(fmt).join(' | ')} |`)].join('\n');
 
 function fanoutSection(s, out, lines) {
-  lines.push(`Workload: ${s.systems.sessionwire.params.sessions} sessions × ${s.systems.sessionwire.params.subscribersPerSession} subscribers (${s.systems.sessionwire.params.streams} streams, half on each of 2 nodes); a producer process stamps its clock into each event; the rate steps up every ${s.systems.sessionwire.params.stepMs / 1000} s until the producer falls behind, an event is lost, or p99 passes 250 ms.`, '');
+  const { params } = Object.values(s.systems)[0];
+  lines.push(`Workload: ${params.sessions} sessions × ${params.subscribersPerSession} subscribers (${params.streams} streams, half on each of 2 nodes); a producer process stamps its clock into each event; the rate steps up every ${params.stepMs / 1000} s until the producer falls behind, an event is lost, or p99 passes 250 ms.`, '');
   for (const sys of Object.values(s.systems)) {
     lines.push(`**${sys.system}** (saturates at ${fmt(sys.saturationRate)} events/s produced${sys.saturatedBy ? `, limited by ${sys.saturatedBy}` : ''})`, '');
-    const commits = sys.steps.some((st) => st.appendTransactions !== undefined);
+    const commits = sys.steps.some((st) => st.appendTransactions != null);
+    const stored = sys.steps.some((st) => st.storedMs);
     const stepSeconds = sys.params.stepMs / 1000;
     lines.push(table(
-      ['target/s', 'produced/s', ...(commits ? ['commits/s'] : []), 'delivered/s', 'delivered/expected', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU % (node A, node B, producer, redis)', 'RSS MB (A, B)'],
+      ['target/s', 'produced/s', ...(commits ? ['commits/s'] : []), 'delivered/s', 'delivered/expected', 'p50 ms', 'p95 ms', 'p99 ms', ...(stored ? ['stored p50 / p99 ms', 'commit p50 / p99 ms'] : []), 'CPU % (node A, node B, producer, redis)', 'RSS MB (A, B)'],
       sys.steps.map((st) => [
         st.targetRate, st.producedPerSec,
         ...(commits ? [Math.round(st.appendTransactions / stepSeconds)] : []),
         st.deliveredPerSec, st.deliveryRatio, st.latencyMs.p50, st.latencyMs.p95, st.latencyMs.p99,
+        ...(stored ? [`${st.storedMs?.p50} / ${st.storedMs?.p99}`, `${st.commitMs?.p50} / ${st.commitMs?.p99}`] : []),
         ['nodeA', 'nodeB', 'producer', 'redis'].map((n) => st.processes[n]?.cpuPct ?? 'n/a').join(', '),
         ['nodeA', 'nodeB'].map((n) => st.processes[n]?.rssMb ?? 'n/a').join(', '),
       ]),
@@ -28,10 +31,12 @@ function fanoutSection(s, out, lines) {
   const series = Object.values(s.systems).map((sys) => ({ label: sys.system, points: sys.steps.map((st) => [st.targetRate, st.latencyMs.p99]) }));
   writeFileSync(join(out, 'benchmarks-fanout.svg'), lineChart({ title: 'Fan-out: p99 append→client latency', xLabel: 'events/s produced (log)', yLabel: 'p99 ms', series, logX: true, yCap: 500 }));
   lines.push('![p99 latency vs rate](benchmarks-fanout.svg)', '');
-  lines.push('Ours / peer (p99 compared at the highest rate all three sustained):', '');
-  lines.push(table(['peer', 'common rate/s', 'p99 ours ms', 'p99 peer ms', 'p99 ratio', 'highest sustained rate ratio'],
-    Object.entries(s.oursOverPeer).map(([peer, r]) => [s.systems[peer].system, r.commonRate, r.p99Ours, r.p99Peer, r.p99, r.sustainedRate])), '');
-  lines.push('Sessionwire\'s producer commits every event to Postgres (EventStore.append through the write module: the appends of all sessions waiting while a commit is in flight go in the next commit, one statement) before the commit hook publishes the hint, so its latency includes the commit; the peers publish straight to Redis and keep nothing. Events that fall due while a session\'s append is in flight go into its next append, as a worker\'s delta flush does. commits/s is the number of Postgres commits: below produced/s once commits carry several sessions\' appends. Real workers coalesce deltas every 25 ms, so a running turn needs at most 40 appends per second (section 1b).', '');
+  if (s.oursOverPeer) {
+    lines.push('Ours / peer (p99 compared at the highest rate all three sustained):', '');
+    lines.push(table(['peer', 'common rate/s', 'p99 ours ms', 'p99 peer ms', 'p99 ratio', 'highest sustained rate ratio'],
+      Object.entries(s.oursOverPeer).map(([peer, r]) => [s.systems[peer].system, r.commonRate, r.p99Ours, r.p99Peer, r.p99, r.sustainedRate])), '');
+  }
+  lines.push('Sessionwire\'s producer commits every event to Postgres (EventStore.append through the write module: up to `APPEND_COMMITS_MAX` commits in flight, the appends of all sessions waiting meanwhile in the next one, one statement) before the commit hook publishes the hint, so its latency includes the commit; the peers publish straight to Redis and keep nothing. Events that fall due while a session\'s append is in flight go into its next append, as a worker\'s delta flush does. commits/s is the number of Postgres commits: below produced/s once commits carry several sessions\' appends. stored is the time from an event\'s stamp to its append being answered (queue, commit and hook: the write path\'s share of the latency), commit the time of each commit. The same producer with \`APPEND_COMMITS_MAX=1\` (one commit in flight, the next batch gathering meanwhile) runs beside it. Real workers coalesce deltas every 25 ms, so a running turn needs at most 40 appends per second (section 1b).', '');
 }
 
 function resumeSection(s, out, lines) {

@@ -26,6 +26,7 @@ export async function runFanout(systemKey, ctx) {
   }
   const { clients, failed } = await openSpread(params.clientProcesses, system.clientKind, targets);
   const steps = [];
+  let nodeMetrics;
   try {
     if (failed) throw new Error(`${failed} of ${targets.length} streams failed to open`);
     // warm-up at the lowest rate (JIT, connection pools), not reported
@@ -57,6 +58,8 @@ export async function runFanout(systemKey, ctx) {
         seconds: round(seconds, 1),
       };
       step.appendTransactions = produced.transactions ?? null;
+      // Sessionwire: stamp → append answered (commit and hook), the write path's share of latencyMs
+      if (produced.storedMs) Object.assign(step, { storedMs: produced.storedMs, commitMs: produced.commitMs });
       step.limitedBy =
         produced.achievedRate < rate * 0.9
           ? 'producer'
@@ -69,10 +72,12 @@ export async function runFanout(systemKey, ctx) {
       steps.push(step);
       console.log(
         `   ${system.label}: ${rate}/s produced ${produced.achievedRate}/s, delivered ${step.deliveredPerSec}/s ` +
-          `(${step.deliveryRatio}), p50 ${step.latencyMs.p50} p99 ${step.latencyMs.p99} ms${step.saturated ? ` SATURATED (${step.limitedBy})` : ''}`,
+          `(${step.deliveryRatio}), p50 ${step.latencyMs.p50} p99 ${step.latencyMs.p99} ms` +
+          `${step.storedMs ? ` (stored p50 ${step.storedMs.p50} p99 ${step.storedMs.p99} ms, ${step.appendTransactions} commits p50 ${step.commitMs.p50} p99 ${step.commitMs.p99} ms)` : ''}${step.saturated ? ` SATURATED (${step.limitedBy})` : ''}`,
       );
       if (step.saturated) break;
     }
+    nodeMetrics = await running.metrics?.();
   } finally {
     await closeAll(clients);
     await running.stop();
@@ -85,6 +90,7 @@ export async function runFanout(systemKey, ctx) {
     steps,
     saturationRate: steps.find((s) => s.saturated)?.targetRate ?? null,
     saturatedBy: steps.find((s) => s.saturated)?.limitedBy ?? null,
+    ...(nodeMetrics && { nodeMetrics }),
     best: best && { targetRate: best.targetRate, deliveredPerSec: best.deliveredPerSec, p50: best.latencyMs.p50, p95: best.latencyMs.p95, p99: best.latencyMs.p99 },
   };
 }

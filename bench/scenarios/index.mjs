@@ -14,9 +14,12 @@ import { ratio } from '../lib/stats.mjs';
 
 async function fanoutScenario(ctx) {
   const systems = {};
-  for (const key of ['sessionwire', 'socketio', 'resumable']) systems[key] = await runFanout(key, ctx);
+  for (const key of ctx.systems ?? ['sessionwire', 'sessionwireOneCommit', 'socketio', 'resumable']) {
+    systems[key] = await runFanout(key, ctx);
+  }
+  if (!systems.sessionwire || !systems.socketio || !systems.resumable) return { systems };
   // p99 compared at the highest rate all three systems sustained, so latencies are of one load
-  const commonRate = Math.min(...Object.values(systems).map((sys) => sys.best?.targetRate ?? 0)) || null;
+  const commonRate = Math.min(...['sessionwire', 'socketio', 'resumable'].map((key) => systems[key].best?.targetRate ?? 0)) || null;
   const at = (sys) => sys.steps.find((st) => st.targetRate === commonRate);
   const vs = (peer) => {
     const ours = systems.sessionwire;

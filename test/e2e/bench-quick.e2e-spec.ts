@@ -50,12 +50,16 @@ describe('bench --quick', () => {
       ([, v]) => typeof v !== 'number' || Number.isNaN(v),
     );
     expect(missing).toEqual([]);
-    for (const key of ['sessionwire', 'socketio', 'resumable']) {
+    for (const key of ['sessionwire', 'sessionwireOneCommit', 'socketio', 'resumable']) {
       const system = results.scenarios.fanout.systems[key];
       expect(system.steps.length).toBeGreaterThan(0);
       for (const step of system.steps) {
         expect(step.received).toBeGreaterThan(0);
         expect(step.latencyMs.p99).toEqual(expect.any(Number));
+        if (key.startsWith('sessionwire')) {
+          expect(step.storedMs.p99).toEqual(expect.any(Number));
+          expect(step.commitMs.p99).toEqual(expect.any(Number));
+        }
       }
     }
     for (const gap of results.scenarios.resume.gaps) {

@@ -49,6 +49,7 @@ export class ApiModule {
         LoggerModule.forRoot(loggerOptions(config, runtime.logDestination)),
         EventsModule.forHandle(runtime.database, {
           batchMax: config.appendBatchMax,
+          commitsMax: config.appendCommitsMax,
           queueMax: config.databaseQueueMax,
           onCommitted: publishCommitted(runtime.broker),
           observer: new WriteMetrics(metrics.registry, () => runtime.database.poolStats?.()),

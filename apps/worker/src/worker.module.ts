@@ -33,6 +33,7 @@ export class WorkerModule {
       imports: [
         EventsModule.forHandle(options.database, {
           batchMax: config.appendBatchMax,
+          commitsMax: config.appendCommitsMax,
           queueMax: config.databaseQueueMax,
           onCommitted: publishCommitted(options.broker),
           observer: new WriteMetrics(metrics.registry, () => options.database.poolStats?.()),

@@ -39,6 +39,8 @@ export interface ApiConfig {
   playground: boolean;
   /** Most writes per commit (group commit); 1 turns batching off. */
   appendBatchMax: number;
+  /** Most group commits in flight at once, each on its own connection (a session in one). */
+  appendCommitsMax: number;
   /** Postgres connections of the pool. */
   databasePoolMax: number;
   /** Most writes (and requests for a connection) waiting at once; more are refused with 503. */
@@ -71,6 +73,7 @@ const schema = z.object({
   DRAIN_MS: integer(0, 600_000).default(10000),
   MAX_MESSAGE_BYTES: integer(1, 16 * 1024 * 1024).default(65536),
   APPEND_BATCH_MAX: integer(1, 10_000).default(512),
+  APPEND_COMMITS_MAX: integer(1, 1000).default(4),
   DATABASE_POOL_MAX: integer(1, 1000).default(10),
   DATABASE_QUEUE_MAX: integer(1, 1_000_000).default(10_000),
   API_KEYS: list(z.string().min(16, 'every key must have at least 16 characters')).optional(),
@@ -140,6 +143,7 @@ export function loadApiConfig(
     corsOrigins: c.CORS_ORIGINS ?? [],
     playground: c.PLAYGROUND ? c.PLAYGROUND === 'on' : !production,
     appendBatchMax: c.APPEND_BATCH_MAX,
+    appendCommitsMax: c.APPEND_COMMITS_MAX,
     databasePoolMax: c.DATABASE_POOL_MAX,
     databaseQueueMax: c.DATABASE_QUEUE_MAX,
   };

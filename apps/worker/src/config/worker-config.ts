@@ -27,6 +27,7 @@ const schema = z.object({
   WORKER_POLL_MS: integer(10, MAX_TIMER_MS).default(1_000),
   DELTA_FLUSH_MS: integer(0, 60_000).default(25),
   APPEND_BATCH_MAX: integer(1, 10_000).default(512),
+  APPEND_COMMITS_MAX: integer(1, 1000).default(4),
   DATABASE_POOL_MAX: integer(1, 1000).default(10),
   DATABASE_QUEUE_MAX: integer(1, 1_000_000).default(10_000),
   METRICS_PORT: port().optional(),
@@ -56,6 +57,8 @@ export interface WorkerConfig {
   deltaFlushMs: number;
   /** Most appends per commit (group commit); 1 turns batching off. */
   appendBatchMax: number;
+  /** Most group commits in flight at once, each on its own connection (a session in one). */
+  appendCommitsMax: number;
   /** Postgres connections of the pool. */
   databasePoolMax: number;
   /** Most writes (and requests for a connection) waiting at once; more are refused. */
@@ -101,6 +104,7 @@ export function loadWorkerConfig(
     pollMs: v.WORKER_POLL_MS,
     deltaFlushMs: v.DELTA_FLUSH_MS,
     appendBatchMax: v.APPEND_BATCH_MAX,
+    appendCommitsMax: v.APPEND_COMMITS_MAX,
     databasePoolMax: v.DATABASE_POOL_MAX,
     databaseQueueMax: v.DATABASE_QUEUE_MAX,
     metricsPort: v.METRICS_PORT,

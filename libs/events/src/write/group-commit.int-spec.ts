@@ -182,6 +182,51 @@ describe('group commit (SessionWriter)', () => {
     expect(await db.store.getHeadSeq(id)).toBe(2);
   });
 
+  async function backendsWaitingForLocks(): Promise<number> {
+    const { rows } = await admin.query(
+      `select count(*)::int as n from pg_stat_activity
+       where application_name = $1 and datname = current_database() and wait_event_type = 'Lock'`,
+      [APP],
+    );
+    return rows[0].n;
+  }
+
+  it('commits other sessions while one session waits for its row, that session one commit at a time', async () => {
+    const { commits, observer } = recordingObserver();
+    const writer = new SessionWriter(handle.db, { observer, commitsMax: 2 });
+    const [a, b, c] = await sessionsHeld(3);
+    // Another process holds a's row: a's commit waits for it inside Postgres.
+    await admin.query('begin');
+    await admin.query('select 1 from sessions where id = $1 for update', [a]);
+    let first: Promise<StoredEvent[]>;
+    let second: Promise<StoredEvent[]>;
+    try {
+      first = writer.append(a, [delta('a1')], 7);
+      await pipelineBackend();
+      second = writer.append(a, [delta('a2')], 7);
+      // b and c commit meanwhile, in the second slot, one after the other.
+      await expect(writer.append(b, [delta('b1')], 7)).resolves.toMatchObject([{ seq: 2 }]);
+      await expect(writer.append(c, [delta('c1')], 7)).resolves.toMatchObject([{ seq: 2 }]);
+      // a2 did not go to Postgres beside a1: one backend waits, not two.
+      expect(await backendsWaitingForLocks()).toBe(1);
+    } finally {
+      await admin.query('commit');
+    }
+    expect(await first).toMatchObject([{ seq: 2, data: { text: 'a1' } }]);
+    expect(await second).toMatchObject([{ seq: 3, data: { text: 'a2' } }]);
+    expect(commits).toEqual([
+      { writes: 1, path: 'statement', outcome: 'ok' },
+      { writes: 1, path: 'statement', outcome: 'ok' },
+      { writes: 1, path: 'statement', outcome: 'ok' },
+      { writes: 1, path: 'statement', outcome: 'ok' },
+    ]);
+    const log = await db.store.getEventsAfter(a, 1, 100);
+    expect(log.map((e) => [e.seq, (e.data as { text: string }).text])).toEqual([
+      [2, 'a1'],
+      [3, 'a2'],
+    ]);
+  });
+
   it.each([
     ['one statement (row-neutral appends)', false],
     ['one transaction (a turn starts in the batch)', true],

@@ -25,6 +25,8 @@ import { WritePipeline, type CommitHook, type WriteObserver } from './write-pipe
 export interface WriterOptions {
   /** Most writes per commit (`APPEND_BATCH_MAX`, default 512); 1 turns group commit off. */
   batchMax?: number;
+  /** Most group commits in flight at once (`APPEND_COMMITS_MAX`, default 4), one per session. */
+  commitsMax?: number;
   /** Most writes waiting for a commit (`APPEND_QUEUE_MAX`, default 10,000). */
   queueMax?: number;
   /**
@@ -78,6 +80,7 @@ export class SessionWriter {
     };
     this.pipeline = new WritePipeline(db, {
       batchMax: options.batchMax ?? 512,
+      commitsMax: options.commitsMax ?? 4,
       queueMax: options.queueMax ?? 10_000,
       onCommitted: this.onCommitted,
       onHookError: (error) => this.hookFailed(error),

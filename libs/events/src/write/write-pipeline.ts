@@ -26,6 +26,11 @@ export interface WriteObserver {
 export interface PipelineOptions {
   /** Most writes per commit; 1 turns group commit off (each write commits alone, concurrently). */
   batchMax: number;
+  /**
+   * Most group commits in flight at once (each on its own connection); a session is in at most
+   * one of them. 1: the next batch gathers while the one commit is in flight.
+   */
+  commitsMax: number;
   /** Most writes waiting at once; one more is refused with {@link WriteQueueFullError}. */
   queueMax: number;
   onCommitted: CommitHook;
@@ -43,10 +48,13 @@ interface Pending {
 const DEADLOCK_RETRIES = 3;
 
 /**
- * Group commit. Writes of any sessions that arrive while a commit is in flight gather in a queue;
- * when the commit ends, up to `batchMax` of them go to Postgres together as the next commit: one
+ * Group commit. Writes of any sessions gather in a queue while `commitsMax` commits are in flight;
+ * when one ends, up to `batchMax` queued writes go to Postgres together as the next commit: one
  * statement when the effects table lets it apply every write (row-neutral appends, messages), else one transaction on their locked rows.
- * There is no timer: a write that finds nothing in flight is sent in the same tick.
+ * There is no timer: writes that find a commit slot free are sent in the same tick. A session has
+ * at most one commit in flight: its later writes wait in the queue (in order) for that one to
+ * end, while other sessions' writes take the free slots, so a batch never waits a whole commit
+ * cycle behind a commit it has nothing to do with.
  *
  * Per session, writes commit in submission order; a refused write refuses only its caller; a
  * commit that fails fails every write in it, and none of it is stored. `onCommitted` is called
@@ -63,7 +71,10 @@ const DEADLOCK_RETRIES = 3;
  */
 export class WritePipeline {
   private queue: Pending[] = [];
-  private inFlight = false;
+  /** Group commits in flight. */
+  private inFlight = 0;
+  /** Sessions with a write in a group commit in flight: their queued writes wait for it. */
+  private readonly committing = new Set<string>();
   private scheduled = false;
   private waiting = 0;
   /** Sessions whose writes commit alone, each with its writes in order. */
@@ -91,7 +102,7 @@ export class WritePipeline {
         return;
       }
       this.queue.push(pending);
-      if (!this.inFlight && !this.scheduled) {
+      if (this.inFlight < this.options.commitsMax && !this.scheduled) {
         this.scheduled = true;
         // Writes submitted in the same tick join one commit.
         queueMicrotask(() => {
@@ -103,13 +114,36 @@ export class WritePipeline {
   }
 
   private dispatch(): void {
-    if (this.inFlight || this.queue.length === 0) return;
-    const group = this.queue.splice(0, this.options.batchMax);
-    this.inFlight = true;
-    void this.commit(group, true).finally(() => {
-      this.inFlight = false;
-      this.dispatch();
-    });
+    while (this.inFlight < this.options.commitsMax && this.queue.length > 0) {
+      const group = this.nextGroup();
+      if (group.length === 0) return;
+      const ids = new Set(group.map((p) => p.command.sessionId));
+      for (const id of ids) this.committing.add(id);
+      this.inFlight += 1;
+      void this.commit(group, true).finally(() => {
+        this.inFlight -= 1;
+        for (const id of ids) this.committing.delete(id);
+        this.dispatch();
+      });
+    }
+  }
+
+  /**
+   * The next group: up to `batchMax` queued writes, in submission order, of sessions with no
+   * commit in flight (their writes keep their places in the queue).
+   */
+  private nextGroup(): Pending[] {
+    const { batchMax } = this.options;
+    if (this.committing.size === 0) return this.queue.splice(0, batchMax);
+    const group: Pending[] = [];
+    const rest: Pending[] = [];
+    for (const pending of this.queue) {
+      if (group.length < batchMax && !this.committing.has(pending.command.sessionId)) {
+        group.push(pending);
+      } else rest.push(pending);
+    }
+    this.queue = rest;
+    return group;
   }
 
   /**

@@ -34,6 +34,27 @@ describe(HeadLoader.name, () => {
     expect(await Promise.all(lookups)).toEqual([head(1), head(2), head(1), undefined]);
   });
 
+  it('joins lookups of distinct sessions made in separate callbacks of one loop turn into one query', async () => {
+    const heads = new ControlledHeads();
+    const loader = new HeadLoader(heads);
+    const ids = Array.from({ length: 200 }, (_, i) => `s${i}`);
+    // Each immediate is its own macrotask (microtasks run between them), as each request's I/O
+    // callback of one poll is.
+    const lookups = await new Promise<Promise<SessionHead | undefined>[]>((done) => {
+      const made: Promise<SessionHead | undefined>[] = [];
+      for (const id of ids) {
+        setImmediate(() => {
+          made.push(loader.load(id));
+          if (made.length === ids.length) done(made);
+        });
+      }
+    });
+    await flush();
+    expect(heads.calls.map((call) => call.ids)).toEqual([ids]);
+    heads.calls[0].settle(new Map(ids.map((id, i) => [id, head(i)])));
+    expect(await Promise.all(lookups)).toEqual(ids.map((_, i) => head(i)));
+  });
+
   it('serves lookups that arrive during a query with one next query, never the one in flight', async () => {
     const heads = new ControlledHeads();
     const loader = new HeadLoader(heads);

@@ -7,9 +7,10 @@ interface PendingHead {
 }
 
 /**
- * Session heads from the log, batched: at most one `getHeads` in flight. Lookups that arrive while
- * one is in flight wait and are served together by the next one; lookups of the same id in one
- * batch share one entry. A lookup is never served by a query issued before it arrived, so the head
+ * Session heads from the log, batched: at most one `getHeads` in flight. Lookups of one event-loop
+ * turn (every request whose bytes arrived in one poll) join one query, dispatched once that turn's
+ * I/O callbacks ran; lookups that arrive while one is in flight wait and are served together by
+ * the next one; lookups of the same id in one batch share one entry. A lookup is never served by a query issued before it arrived, so the head
  * it gets is at least as fresh as the log when it was asked (a cursor the client got from the log
  * is never above it).
  */
@@ -25,8 +26,8 @@ export class HeadLoader {
     if (!entry) {
       entry = pendingHead();
       this.queued.set(sessionId, entry);
-      // Lookups of the same tick join one batch.
-      if (!this.inFlight && this.queued.size === 1) queueMicrotask(() => this.dispatch());
+      // Not a microtask: that would send the first request of a storm alone.
+      if (!this.inFlight && this.queued.size === 1) setImmediate(() => this.dispatch());
     }
     return entry.promise;
   }
