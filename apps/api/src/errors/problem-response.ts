@@ -3,7 +3,7 @@ import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
 import type { ErrorCode } from '@sessionwire/transport/protocol';
 import { v7 as uuidv7 } from 'uuid';
 import { ApiProblem, problemBody, type ProblemExtensions } from './problem';
-import { isDatabaseUnavailable } from './unavailable';
+import { isDatabaseUnavailable } from '@sessionwire/events';
 
 /** Seconds a client should wait when Postgres is unreachable. */
 export const RETRY_AFTER_SECONDS = '5';

@@ -42,3 +42,18 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/** Errors of opening a connection: the statement was never sent, so nothing of it can have run. */
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/** True when the error is a failure to connect (nothing was sent to Postgres). */
+export function neverReachedServer(error: unknown): boolean {
+  const code = (error as Cause | undefined)?.code;
+  return typeof code === 'string' && CONNECT_CODES.has(code);
+}
