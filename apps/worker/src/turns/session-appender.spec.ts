@@ -1,4 +1,9 @@
-import { CommitFailedError, type EventStore, type LeaseStore } from '@sessionwire/events';
+import {
+  CommitFailedError,
+  StaleLeaseError,
+  type EventStore,
+  type LeaseStore,
+} from '@sessionwire/events';
 import type { NewEvent, StoredEvent } from '@sessionwire/transport/protocol';
 import { DatabaseHealth } from '../health/database-health';
 import { WorkerMetrics } from '../metrics/worker-metrics';
@@ -82,6 +87,28 @@ describe(SessionAppender.name, () => {
     flaky.script = Array(20).fill('refused');
     await expect(a.append([delta('late')])).rejects.toBeInstanceOf(LeaseLapsedError);
     expect(flaky.log).toEqual([]);
+  });
+
+  it('takes a release that landed before its connection broke as the lease being gone', async () => {
+    const flaky = new FlakyLog();
+    const metrics = new WorkerMetrics();
+    const calls: string[] = [];
+    const leases = {
+      release: async () => {
+        calls.push('release');
+        if (calls.length === 1) throw new CommitFailedError('unknown', cut());
+        throw new StaleLeaseError(SESSION, 3); // the first one bumped the epoch
+      },
+    } as unknown as LeaseStore;
+    const health = new DatabaseHealth(metrics.databaseUp);
+    const a = new SessionAppender(
+      { store: flaky.store(), leases, metrics, health },
+      { sessionId: SESSION, leaseEpoch: 3 },
+      0,
+      () => Date.now() + 60_000,
+    );
+    await expect(a.release('idle')).rejects.toBeInstanceOf(LeaseLostError);
+    expect(calls).toEqual(['release', 'release']);
   });
 
   it('stops retrying at once when the session is dropped', async () => {
