@@ -19,4 +19,4 @@ export {
   InvalidEventError,
   WriteQueueFullError,
 } from './write/write-errors';
-export { isDatabaseUnavailable, neverReachedServer } from './unavailable';
+export { databaseErrorMessage, isDatabaseUnavailable, neverReachedServer } from './unavailable';

@@ -57,3 +57,12 @@ export function neverReachedServer(error: unknown): boolean {
   const code = (error as Cause | undefined)?.code;
   return typeof code === 'string' && CONNECT_CODES.has(code);
 }
+
+/** An error's message without drizzle's `Failed query: <sql>` wrapping (the driver's own words). */
+export function databaseErrorMessage(error: unknown): string {
+  let e = error as Cause | undefined;
+  for (let depth = 0; depth < 5 && e?.cause && /^Failed query/.test(String(e.message)); depth++) {
+    e = e.cause as Cause;
+  }
+  return typeof e?.message === 'string' ? e.message : String(e);
+}

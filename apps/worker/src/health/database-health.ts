@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { databaseErrorMessage } from '@sessionwire/events';
 import type { Gauge } from 'prom-client';
 
 export interface DatabaseHealthState {
@@ -34,7 +35,7 @@ export class DatabaseHealth {
   }
 
   failed(what: string, error: unknown): void {
-    this.lastError = (error as Error)?.message ?? String(error);
+    this.lastError = databaseErrorMessage(error);
     if (this.downSince !== undefined) return;
     this.downSince = Date.now();
     this.up.set(0);

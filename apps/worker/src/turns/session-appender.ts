@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { EventStore } from '@sessionwire/events';
 import {
   CommitFailedError,
+  databaseErrorMessage,
   InputAlreadyProcessedError,
   isDatabaseUnavailable,
   SessionEndedError,
@@ -37,7 +38,7 @@ export class LeaseLapsedError extends Error {
     cause: unknown,
   ) {
     super(
-      `gave up session ${sessionId}: Postgres unreachable until its lease lapsed (${(cause as Error).message})`,
+      `gave up session ${sessionId}: Postgres unreachable until its lease lapsed (${databaseErrorMessage(cause)})`,
       { cause },
     );
     this.name = 'LeaseLapsedError';

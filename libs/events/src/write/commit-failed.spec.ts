@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { freePort } from '../../../../test/process';
 import { connectPostgres } from '../database';
 import { EventStore } from '../event-store';
+import { databaseErrorMessage } from '../unavailable';
 import { CommitFailedError } from './write-errors';
 
 describe(CommitFailedError.name, () => {
@@ -20,5 +21,17 @@ describe(CommitFailedError.name, () => {
     } finally {
       await handle.close();
     }
+  });
+});
+
+describe(databaseErrorMessage.name, () => {
+  it('gives the driver’s words, not the SQL that drizzle wraps them in', () => {
+    const driver = new Error('Connection terminated unexpectedly');
+    const wrapped = Object.assign(new Error('Failed query: select 1\nparams: '), {
+      query: 'select 1',
+      cause: driver,
+    });
+    expect(databaseErrorMessage(wrapped)).toBe('Connection terminated unexpectedly');
+    expect(databaseErrorMessage(driver)).toBe('Connection terminated unexpectedly');
   });
 });
