@@ -301,5 +301,5 @@ function commitFailed(error: unknown, during: 'transaction' | 'commit'): CommitF
   if (error instanceof CommitFailedError) return error;
   const cause = driverError(error);
   const stored = during === 'commit' && sqlState(error) === undefined && !neverReachedServer(cause);
-  return new CommitFailedError(stored ? 'unknown' : 'rolled_back', driverError(error));
+  return new CommitFailedError(stored ? 'unknown' : 'rolled_back', cause);
 }
