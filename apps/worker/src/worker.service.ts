@@ -4,6 +4,7 @@ import { BROKER, type Broker } from '@sessionwire/transport/server';
 import { AgentRegistry } from '@sessionwire/agents';
 import { WORKER_CONFIG, type WorkerConfig } from './config/worker-config';
 import { WorkHintListener } from './hints/work-hint-listener';
+import { DatabaseHealth } from './health/database-health';
 import { LeaseKeeper } from './leases/lease-keeper';
 import { MetricsServer } from './metrics/metrics-server';
 import { WorkerMetrics } from './metrics/worker-metrics';
@@ -24,6 +25,8 @@ const DRAIN_CLOSE_MS = 5_000;
 export class WorkerService implements BeforeApplicationShutdown {
   private readonly log = new Logger(WorkerService.name);
   readonly held: HeldSessions;
+  /** Whether this worker's writes and reads reach Postgres. */
+  readonly health: DatabaseHealth;
   private readonly keeper: LeaseKeeper;
   private readonly poller: SessionPoller;
   private readonly hints: WorkHintListener;
@@ -46,15 +49,18 @@ export class WorkerService implements BeforeApplicationShutdown {
     private readonly metrics: WorkerMetrics,
   ) {
     this.held = new HeldSessions(metrics);
-    this.keeper = new LeaseKeeper(config, leases, metrics, this.held);
+    this.health = new DatabaseHealth(metrics.databaseUp);
+    this.keeper = new LeaseKeeper(config, leases, metrics, this.held, this.health);
     this.poller = new SessionPoller(store, this.held, this.keeper);
     this.runnerDeps = {
       store,
       leases,
       registry,
       metrics,
+      health: this.health,
       deltaFlushMs: config.deltaFlushMs,
       idleReleaseMs: config.idleReleaseMs,
+      leaseMs: config.leaseMs,
     };
     this.claimTask = new PeriodicTask('claim', config.pollMs, () =>
       this.keeper.claim((row) => this.startSession(row)),
@@ -93,7 +99,7 @@ export class WorkerService implements BeforeApplicationShutdown {
     if (this.started) return;
     this.started = true;
     if (this.config.metricsPort !== undefined) {
-      this.metricsServer = new MetricsServer(this.metrics.registry);
+      this.metricsServer = new MetricsServer(this.metrics.registry, () => this.health.state);
       this.boundMetricsPort = await this.metricsServer.listen(this.config.metricsPort);
     }
     await this.hints.start();

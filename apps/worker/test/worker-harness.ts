@@ -53,10 +53,11 @@ export class WorkerHarness {
   async startWorker(
     env: Record<string, string> = {},
     options?: WorkerOptions,
+    databaseUrl = this.db.url,
   ): Promise<TestWorker> {
     const config = this.config(env);
     const database: DatabaseHandle = connectPostgres({
-      url: this.db.url,
+      url: databaseUrl,
       applicationName: 'sessionwire-worker',
       max: 10,
     });

@@ -19,3 +19,4 @@ export {
   InvalidEventError,
   WriteQueueFullError,
 } from './write/write-errors';
+export { databaseErrorMessage, isDatabaseUnavailable, neverReachedServer } from './unavailable';

@@ -40,6 +40,24 @@ describe(LeaseStore.name, () => {
     expect(row).toMatchObject({ state: 'STARTING', leaseEpoch: 1 });
   });
 
+  it('does not renew a lease that expired, even before anyone detached it', async () => {
+    const live = await sessionWithInput();
+    const lapsed = await sessionWithInput();
+    const claims = (await db.leases.claim('w-exp', 10_000, 100)).filter((c) =>
+      [live, lapsed].includes(c.session.id),
+    );
+    expect(claims).toHaveLength(2);
+    await expireLease(lapsed);
+    const leases = claims.map((c) => ({
+      sessionId: c.session.id,
+      leaseEpoch: c.session.leaseEpoch,
+    }));
+    const held = await db.leases.renew('w-exp', leases, 10_000);
+    expect([...held]).toEqual([live]);
+    const detached = await db.leases.detachExpired(100);
+    expect(detached.map((d) => d.session.id)).toContain(lapsed);
+  });
+
   it('refuses appends and transitions with a stale epoch', async () => {
     const id = await sessionWithInput();
     const [claim] = (await db.leases.claim('w1', 10_000, 100)).filter((c) => c.session.id === id);

@@ -50,4 +50,16 @@ describe(renderError.name, () => {
     });
     expect(logger.error).toHaveBeenCalledTimes(1);
   });
+
+  it('says a write whose commit broke off may have been stored, and that repeating it is safe', () => {
+    const cut = new CommitFailedError('unknown', new Error('Connection terminated unexpectedly'));
+    const { rendered } = render(cut);
+    expect(rendered.code).toBe('unavailable');
+    expect(rendered.detail).toMatch(/may have been stored; retry the same request/);
+    expect(rendered.headers).toEqual({ 'Retry-After': '5' });
+    const refused = render(
+      new CommitFailedError('rolled_back', new Error('Connection terminated')),
+    );
+    expect(refused.rendered.detail).toBe('the database is unreachable; retry later');
+  });
 });

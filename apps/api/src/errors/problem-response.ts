@@ -3,7 +3,7 @@ import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
 import type { ErrorCode } from '@sessionwire/transport/protocol';
 import { v7 as uuidv7 } from 'uuid';
 import { ApiProblem, problemBody, type ProblemExtensions } from './problem';
-import { isDatabaseUnavailable } from './unavailable';
+import { CommitFailedError, isDatabaseUnavailable } from '@sessionwire/events';
 
 /** Seconds a client should wait when Postgres is unreachable. */
 export const RETRY_AFTER_SECONDS = '5';
@@ -51,9 +51,14 @@ export function renderError(
   }
   if (isDatabaseUnavailable(exception)) {
     logger.error({ err: exception, ...site }, 'database unavailable');
+    // The connection broke while the commit ran: it may have been stored. Every write of the API
+    // is safe to repeat (a message with the same clientMessageId, an interrupt, an end).
+    const mayHaveLanded = exception instanceof CommitFailedError && exception.outcome === 'unknown';
     return {
       code: 'unavailable',
-      detail: 'the database is unreachable; retry later',
+      detail: mayHaveLanded
+        ? 'the database connection broke during the write, which may have been stored; retry the same request later (a message with the same clientMessageId)'
+        : 'the database is unreachable; retry later',
       headers: { 'Retry-After': RETRY_AFTER_SECONDS },
     };
   }

@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { LeaseStore, SessionRow } from '@sessionwire/events';
+import { isDatabaseUnavailable } from '@sessionwire/events';
 import type { WorkerConfig } from '../config/worker-config';
+import type { DatabaseHealth } from '../health/database-health';
 import type { WorkerMetrics } from '../metrics/worker-metrics';
 import type { HeldSessions } from '../sessions/held-sessions';
 
@@ -18,13 +20,16 @@ export class LeaseKeeper {
     private readonly leases: LeaseStore,
     private readonly metrics: WorkerMetrics,
     private readonly held: HeldSessions,
+    private readonly health: DatabaseHealth,
   ) {}
 
   /** Claims what fits and hands each claimed row to `start`; true if there may be more. */
   async claim(start: (row: SessionRow) => void): Promise<boolean> {
     const capacity = this.config.concurrency - this.held.size;
     if (capacity <= 0) return false;
-    const claimed = await this.leases.claim(this.config.workerId, this.config.leaseMs, capacity);
+    const claimed = await this.reported('claim', () =>
+      this.leases.claim(this.config.workerId, this.config.leaseMs, capacity),
+    );
     if (claimed.length === 0) return false;
     this.metrics.leasesClaimed.inc(claimed.length);
     for (const change of claimed) start(change.session);
@@ -32,8 +37,9 @@ export class LeaseKeeper {
   }
 
   /**
-   * Extends every held lease in one query and drops the sessions whose lease is gone. When renewing
-   * fails (Postgres away), a session whose lease may have expired meanwhile is dropped too.
+   * Extends every held lease in one query and drops the sessions whose lease is gone (an expired
+   * lease is not extended). When renewing fails (Postgres away), a session whose lease may have
+   * expired meanwhile is dropped too. Sessions given up (`live` false) are never renewed.
    */
   async renew(): Promise<void> {
     const runners = this.held.runners().filter((r) => r.live);
@@ -46,15 +52,18 @@ export class LeaseKeeper {
         this.config.leaseMs,
       );
     } catch (error) {
-      LeaseKeeper.log.error(
-        `renewing ${runners.length} leases failed: ${(error as Error).message}`,
-      );
+      if (isDatabaseUnavailable(error)) this.health.failed('renew', error);
+      else
+        LeaseKeeper.log.error(
+          `renewing ${runners.length} leases failed: ${(error as Error).message}`,
+        );
       const now = Date.now();
       for (const runner of runners) {
-        if (now - runner.lastRenewedAt >= this.config.leaseMs) this.lose(runner, 'renew_failed');
+        if (now >= runner.leaseDeadline) this.lose(runner, 'renew_failed');
       }
       return;
     }
+    this.health.succeeded();
     const now = Date.now();
     for (const runner of runners) {
       if (held.has(runner.sessionId)) runner.lastRenewedAt = now;
@@ -65,7 +74,7 @@ export class LeaseKeeper {
 
   /** Detaches expired leases of any worker (open turns → worker_lost); true if there may be more. */
   async sweep(onPendingInput: () => void): Promise<boolean> {
-    const detached = await this.leases.detachExpired(SWEEP_BATCH);
+    const detached = await this.reported('sweep', () => this.leases.detachExpired(SWEEP_BATCH));
     if (detached.length === 0) return false;
     this.metrics.leasesDetached.inc(detached.length);
     for (const { session } of detached) {
@@ -75,6 +84,22 @@ export class LeaseKeeper {
     }
     if (detached.some((d) => d.session.lastInputSeq > d.session.processedSeq)) onPendingInput();
     return detached.length === SWEEP_BATCH;
+  }
+
+  /**
+   * Runs a query of the periodic tasks; Postgres being unreachable is reported to the health
+   * state (logged once) and counts as nothing found, anything else is thrown.
+   */
+  async reported<T>(what: string, query: () => Promise<T[]>): Promise<T[]> {
+    try {
+      const rows = await query();
+      this.health.succeeded();
+      return rows;
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      this.health.failed(what, error);
+      return [];
+    }
   }
 
   lose(runner: { sessionId: string; drop(): void }, cause: string): void {

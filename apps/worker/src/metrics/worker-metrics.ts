@@ -46,7 +46,7 @@ export class WorkerMetrics {
   });
   readonly leasesLost = new Counter({
     name: 'sessionwire_worker_leases_lost_total',
-    help: 'Leases lost, by how it was noticed (renew, append, ended, poll)',
+    help: 'Leases lost, by how it was noticed (renew, append, ended, poll, unavailable)',
     labelNames: ['cause'] as const,
     registers: [this.registry],
   });
@@ -65,6 +65,17 @@ export class WorkerMetrics {
     name: 'sessionwire_worker_events_appended_total',
     help: 'Events appended, by type',
     labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly writeRetries = new Counter({
+    name: 'sessionwire_worker_write_retries_total',
+    help: 'Writes and reads of held sessions attempted again because Postgres was unreachable',
+    registers: [this.registry],
+  });
+  readonly databaseUp = new Gauge({
+    name: 'sessionwire_worker_database_up',
+    help: '1 while the last write or read reached Postgres, 0 from a failure until the next success',
     registers: [this.registry],
   });
 

@@ -18,7 +18,10 @@ export class SessionPoller {
   async poll(): Promise<void> {
     const runners = this.held.runners().filter((r) => r.live);
     if (runners.length === 0) return;
-    const heads = await this.store.getHeads(runners.map((r) => r.sessionId));
+    const [heads] = await this.keeper.reported('poll', async () => [
+      await this.store.getHeads(runners.map((r) => r.sessionId)),
+    ]);
+    if (!heads) return;
     const scans: { runner: SessionRunner; toSeq: number }[] = [];
     for (const runner of runners) {
       const head = heads.get(runner.sessionId);
@@ -33,13 +36,16 @@ export class SessionPoller {
       }
     }
     if (scans.length === 0) return;
-    const interrupts = await this.store.getInterruptRequests(
-      scans.map(({ runner, toSeq }) => ({
-        sessionId: runner.sessionId,
-        afterSeq: runner.scannedSeq,
-        toSeq,
-      })),
-    );
+    const [interrupts] = await this.keeper.reported('poll', async () => [
+      await this.store.getInterruptRequests(
+        scans.map(({ runner, toSeq }) => ({
+          sessionId: runner.sessionId,
+          afterSeq: runner.scannedSeq,
+          toSeq,
+        })),
+      ),
+    ]);
+    if (!interrupts) return;
     for (const { runner, toSeq } of scans) {
       for (const turnId of interrupts.get(runner.sessionId) ?? []) runner.interrupt(turnId);
       runner.scannedSeq = Math.max(runner.scannedSeq, toSeq);

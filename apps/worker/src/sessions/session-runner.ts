@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { EventStore, Lease, LeaseStore, SessionRow } from '@sessionwire/events';
 import type { AgentRegistry } from '@sessionwire/agents';
+import type { DatabaseHealth } from '../health/database-health';
 import type { WorkerMetrics } from '../metrics/worker-metrics';
-import { isFencingError, LeaseLostError, SessionAppender } from '../turns/session-appender';
+import { LeaseLapsedError, LeaseLostError, SessionAppender } from '../turns/session-appender';
 import { TurnRunner } from '../turns/turn-runner';
 
 export interface SessionRunnerDeps {
@@ -10,15 +11,18 @@ export interface SessionRunnerDeps {
   leases: LeaseStore;
   registry: AgentRegistry;
   metrics: WorkerMetrics;
+  health: DatabaseHealth;
   deltaFlushMs: number;
   idleReleaseMs: number;
+  leaseMs: number;
 }
 
 /**
  * - `released`: gave the lease back (idle or draining); pending input stays claimable.
  * - `dropped`: the lease was lost (epoch moved on, session ended); nothing more was written.
- * - `abandoned`: an unexpected failure; the lease is left to expire, so another worker (or this
- *   one) detaches it and closes an open turn as `worker_lost`.
+ * - `abandoned`: an unexpected failure, or Postgres unreachable until the lease may have lapsed;
+ *   the lease is never renewed again and left to expire, so a worker (this one or another)
+ *   detaches it and closes an open turn as `worker_lost`.
  */
 export type SessionExit = 'released' | 'dropped' | 'abandoned';
 
@@ -51,7 +55,20 @@ export class SessionRunner {
     this.lease = { sessionId: row.id, leaseEpoch: row.leaseEpoch };
     this.processedSeq = Number(row.processedSeq);
     this.scannedSeq = Number(row.headSeq);
-    this.appender = new SessionAppender(deps.store, deps.metrics, this.lease);
+    this.appender = new SessionAppender(
+      deps,
+      this.lease,
+      Number(row.headSeq),
+      () => this.leaseDeadline,
+    );
+  }
+
+  /**
+   * Until when the lease certainly holds (`Date.now()` ms): the last confirmation plus `LEASE_MS`.
+   * Postgres set the expiry before the confirmation arrived, so past this it has expired.
+   */
+  get leaseDeadline(): number {
+    return this.lastRenewedAt + this.deps.leaseMs;
   }
 
   /** The running turn's id, if a turn is running. */
@@ -80,6 +97,7 @@ export class SessionRunner {
   drop(): void {
     if (this.stopping === 'drop') return;
     this.stopping = 'drop';
+    this.appender.cancel();
     this.turn?.drop();
     this.wake();
   }
@@ -96,7 +114,9 @@ export class SessionRunner {
       let idleSince = Date.now();
       while (!this.stopping) {
         this.wakeFlag = false;
-        const input = await this.deps.store.getNextInput(this.sessionId, this.processedSeq);
+        const input = await this.appender.read((store) =>
+          store.getNextInput(this.sessionId, this.processedSeq),
+        );
         if (this.stopping) break;
         if (input) {
           await this.runTurn(input.seq, input.data.content);
@@ -110,11 +130,18 @@ export class SessionRunner {
       if (this.stopping === 'drop') return 'dropped';
       return await this.release(this.stopping === 'drain' ? 'worker_draining' : 'idle');
     } catch (error) {
-      this.turn?.drop();
+      const dropped = this.stopping === 'drop';
+      // Nothing more is written and the lease is never renewed again (`live` is false).
+      this.drop();
       if (error instanceof LeaseLostError) {
-        this.deps.metrics.leasesLost.inc({ cause: 'append' });
+        if (!dropped) this.deps.metrics.leasesLost.inc({ cause: 'append' });
         SessionRunner.log.warn(error.message);
         return 'dropped';
+      }
+      if (error instanceof LeaseLapsedError) {
+        this.deps.metrics.leasesLost.inc({ cause: 'unavailable' });
+        SessionRunner.log.warn(error.message);
+        return 'abandoned';
       }
       SessionRunner.log.error(
         `session ${this.sessionId} abandoned (its lease will expire): ${(error as Error).stack ?? error}`,
@@ -136,7 +163,7 @@ export class SessionRunner {
       const end = await turn.run();
       if (end === 'skipped') {
         // Its turn was closed without us: re-read how far input is processed, go on from there.
-        const row = await store.requireSession(this.sessionId);
+        const row = await this.appender.read((s) => s.requireSession(this.sessionId));
         this.processedSeq = Math.max(seq, Number(row.processedSeq));
         SessionRunner.log.log(
           `input ${seq} of session ${this.sessionId} was closed before its turn`,
@@ -152,11 +179,11 @@ export class SessionRunner {
   private async release(reason: string): Promise<SessionExit> {
     this.releasing = true;
     try {
-      await this.deps.leases.release(this.lease, reason);
+      await this.appender.release(reason);
       this.deps.metrics.leasesReleased.inc({ reason });
       return 'released';
     } catch (error) {
-      if (!isFencingError(error)) throw error;
+      if (!(error instanceof LeaseLostError)) throw error;
       this.deps.metrics.leasesLost.inc({ cause: 'release' });
       return 'dropped';
     }

@@ -203,7 +203,11 @@ export class SessionWriter {
     );
   }
 
-  /** Extends leases in one statement (rows locked in id order); returns the ids still held. */
+  /**
+   * Extends leases in one statement (rows locked in id order); returns the ids still held. A lease
+   * that already expired is not extended, even if no one detached it yet: its holder was cut off
+   * for longer than the lease, so the session goes to the sweep (open turn → `worker_lost`).
+   */
   async renew(owner: string, leases: readonly Lease[], leaseMs: number): Promise<Set<string>> {
     if (leases.length === 0) return new Set();
     const result = await this.db.execute(sql`
@@ -213,6 +217,7 @@ export class SessionWriter {
                     ${sql.param(leases.map((l) => l.leaseEpoch))}::int[]) as l(id, epoch)
           on s.id = l.id and s.lease_epoch = l.epoch
         where s.owner = ${owner} and s.state in ('STARTING', 'ACTIVE')
+          and s.lease_expires_at > now()
         order by s.id
         for update of s
       )

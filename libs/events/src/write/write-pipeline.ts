@@ -3,6 +3,7 @@ import type { Database } from '../database';
 import { lockedWrite } from './locked-write';
 import { statementAppend } from './statement-append';
 import type { SessionCommand, WriteOutcome } from './session-command';
+import { neverReachedServer } from '../unavailable';
 import { CommitFailedError, WriteQueueFullError } from './write-errors';
 
 /** Called once per commit, after it, with every event it stored. See {@link WriterOptions}. */
@@ -326,11 +327,13 @@ function isDataError(error: unknown): boolean {
 }
 
 /**
- * A failure inside an open transaction, or one the server reported, stored nothing; a connection
- * lost while COMMIT (or the one autocommitted statement) was running may have stored everything.
+ * A failure inside an open transaction, one the server reported, or a connection that could not
+ * be opened stored nothing; a connection lost while COMMIT (or the one autocommitted statement)
+ * was running may have stored everything.
  */
 function commitFailed(error: unknown, during: 'transaction' | 'commit'): CommitFailedError {
   if (error instanceof CommitFailedError) return error;
-  const stored = during === 'commit' && sqlState(error) === undefined;
-  return new CommitFailedError(stored ? 'unknown' : 'rolled_back', driverError(error));
+  const cause = driverError(error);
+  const stored = during === 'commit' && sqlState(error) === undefined && !neverReachedServer(cause);
+  return new CommitFailedError(stored ? 'unknown' : 'rolled_back', cause);
 }

@@ -42,3 +42,27 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/** Errors of opening a connection: the statement was never sent, so nothing of it can have run. */
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/** True when the error is a failure to connect (nothing was sent to Postgres). */
+export function neverReachedServer(error: unknown): boolean {
+  const code = (error as Cause | undefined)?.code;
+  return typeof code === 'string' && CONNECT_CODES.has(code);
+}
+
+/** An error's message without drizzle's `Failed query: <sql>` wrapping (the driver's own words). */
+export function databaseErrorMessage(error: unknown): string {
+  let e = error as Cause | undefined;
+  for (let depth = 0; depth < 5 && e?.cause && /^Failed query/.test(String(e.message)); depth++) {
+    e = e.cause as Cause;
+  }
+  return typeof e?.message === 'string' ? e.message : String(e);
+}
