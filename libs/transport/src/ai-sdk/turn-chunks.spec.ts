@@ -8,7 +8,12 @@ const T = 'turn-1';
 function log(events: NewEvent[], firstSeq = 1): StoredEvent[] {
   return events.map(
     (e, i) =>
-      ({ ...e, sessionId: 's', seq: firstSeq + i, createdAt: new Date(0).toISOString() }) as StoredEvent,
+      ({
+        ...e,
+        sessionId: 's',
+        seq: firstSeq + i,
+        createdAt: new Date(0).toISOString(),
+      }) as StoredEvent,
   );
 }
 
@@ -208,13 +213,13 @@ describe(TurnChunks.name, () => {
         completed('interrupted'),
       ]),
     );
-    expect(chunks.slice(2, 5).map((c) => [c.type, (c as { transient?: boolean }).transient])).toEqual(
-      [
-        ['data-sessionwire-interrupt-requested', true],
-        ['data-sessionwire-session-state', true],
-        ['data-sessionwire-tool-result', true],
-      ],
-    );
+    expect(
+      chunks.slice(2, 5).map((c) => [c.type, (c as { transient?: boolean }).transient]),
+    ).toEqual([
+      ['data-sessionwire-interrupt-requested', true],
+      ['data-sessionwire-session-state', true],
+      ['data-sessionwire-tool-result', true],
+    ]);
     await expectValid(chunks);
     expect((await read(chunks))?.parts.some((p) => p.type.startsWith('data-'))).toBe(false);
   });

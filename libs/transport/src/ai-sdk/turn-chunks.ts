@@ -188,14 +188,14 @@ export class TurnChunks {
     const reason = FINISH_REASONS[data.stopReason];
     if (reason !== 'error') return this.end(reason);
     const error = data.error ??
-      this.lastAgentError ?? { code: data.stopReason, message: `the turn ended: ${data.stopReason}` };
+      this.lastAgentError ?? {
+        code: data.stopReason,
+        message: `the turn ended: ${data.stopReason}`,
+      };
     return this.end('error', error);
   }
 
-  private end(
-    reason: UiFinishReason,
-    error?: { code: string; message: string },
-  ): UiMessageChunk[] {
+  private end(reason: UiFinishReason, error?: { code: string; message: string }): UiMessageChunk[] {
     this.done = true;
     const out = [...this.closeText(), { type: 'finish-step' } as UiMessageChunk];
     if (error) out.push({ type: 'error', errorText: `${error.code}: ${error.message}` });

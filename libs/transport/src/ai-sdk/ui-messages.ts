@@ -47,7 +47,8 @@ export interface UiMessage {
  */
 export class UiMessageFold {
   readonly messages: UiMessage[] = [];
-  private turn: { id: string; message: UiMessage; text?: Extract<UiMessagePart, { type: 'text' }> } | undefined;
+  private turn:
+    { id: string; message: UiMessage; text?: Extract<UiMessagePart, { type: 'text' }> } | undefined;
   private readonly tools = new Map<string, number>();
 
   add(events: readonly StoredEvent[]): this {
