@@ -3,7 +3,9 @@
 // docs/benchmarks.json. `--quick` runs tiny sizes in seconds (CI smoke test of the harness) and
 // writes to bench/results/ unless `--out` says otherwise. `--only=fanout,resume` runs a subset.
 // `--idle-sizes=10000,18000` replaces the idle scenario's stream counts (default 10,000 and 50,000).
-import { mkdirSync, writeFileSync } from 'node:fs';
+// `--merge` keeps the scenarios of the existing benchmarks.json in `out` that this run did not run
+// (each scenario records when it ran), so one scenario can be refreshed without rerunning them all.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { machineInfo } from './lib/machine.mjs';
 import { createBenchDatabase, ROOT, startRedis } from './lib/services.mjs';
@@ -15,6 +17,7 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const idleSizes = args.find((a) => a.startsWith('--idle-sizes='))?.slice('--idle-sizes='.length).split(',').map(Number);
+const merge = args.includes('--merge');
 const out = resolve(ROOT, args.find((a) => a.startsWith('--out='))?.slice('--out='.length) ?? (quick ? 'bench/results' : 'docs'));
 
 async function main() {
@@ -32,7 +35,7 @@ async function main() {
       console.log(`\n== ${scenario.title} ==\n   reproduce: ${command}`);
       try {
         const figures = await scenario.run({ quick, db, redis, idleSizes });
-        results.scenarios[scenario.key] = { title: scenario.title, command, seconds: Math.round((Date.now() - t0) / 100) / 10, ...figures };
+        results.scenarios[scenario.key] = { title: scenario.title, command, seconds: Math.round((Date.now() - t0) / 100) / 10, ranAt: new Date(t0).toISOString(), ...figures };
         console.log(JSON.stringify(figures, (k, v) => (k === 'steps' || k === 'processes' ? undefined : v)));
       } catch (error) {
         results.errors[scenario.key] = String(error.stack ?? error).slice(0, 2000);
@@ -45,6 +48,14 @@ async function main() {
   }
   results.totalSeconds = Math.round((Date.now() - started) / 1000);
   mkdirSync(out, { recursive: true });
+  const previous = join(out, 'benchmarks.json');
+  if (merge && existsSync(previous)) {
+    const old = JSON.parse(readFileSync(previous, 'utf8'));
+    for (const [key, figures] of Object.entries(old.scenarios ?? {})) {
+      if (!(key in results.scenarios) && !(key in results.errors)) results.scenarios[key] = { ranAt: old.generatedAt, ...figures };
+    }
+    results.merged = true;
+  }
   results.headline = headline(results);
   writeFileSync(join(out, 'benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeReport(results, out);
