@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { machineInfo } from './lib/machine.mjs';
 import { createBenchDatabase, ROOT, startRedis } from './lib/services.mjs';
 import { headline } from './report/headline.mjs';
-import { writeReport } from './report/markdown.mjs';
+import { mergeReport, writeReport } from './report/markdown.mjs';
 import { SCENARIOS } from './scenarios/index.mjs';
 
 const args = process.argv.slice(2);
@@ -49,16 +49,24 @@ async function main() {
   results.totalSeconds = Math.round((Date.now() - started) / 1000);
   mkdirSync(out, { recursive: true });
   const previous = join(out, 'benchmarks.json');
+  const ran = Object.keys(results.scenarios);
   if (merge && existsSync(previous)) {
+    // Keep what earlier runs measured; only the scenarios run now, their sections and their
+    // headline figures are replaced.
     const old = JSON.parse(readFileSync(previous, 'utf8'));
     for (const [key, figures] of Object.entries(old.scenarios ?? {})) {
       if (!(key in results.scenarios) && !(key in results.errors)) results.scenarios[key] = { ranAt: old.generatedAt, ...figures };
     }
+    const fresh = Object.entries(headline({ scenarios: Object.fromEntries(ran.map((k) => [k, results.scenarios[k]])) }));
+    results.headline = { ...old.headline, ...Object.fromEntries(fresh.filter(([, v]) => v !== null)) };
     results.merged = true;
+    writeFileSync(previous, `${JSON.stringify(results, null, 2)}\n`);
+    mergeReport(results, out, ran);
+  } else {
+    results.headline = headline(results);
+    writeFileSync(previous, `${JSON.stringify(results, null, 2)}\n`);
+    writeReport(results, out);
   }
-  results.headline = headline(results);
-  writeFileSync(join(out, 'benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`);
-  writeReport(results, out);
   console.log(`\nbench: done in ${results.totalSeconds} s, wrote ${join(out, 'benchmarks.md')} and benchmarks.json`);
   if (Object.keys(results.errors).length) process.exitCode = 1;
 }

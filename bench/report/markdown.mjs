@@ -1,5 +1,5 @@
 // Writes benchmarks.md (tables, headline figures, charts as SVG files next to it).
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { headline } from './headline.mjs';
 import { lineChart } from './svg.mjs';
@@ -70,7 +70,33 @@ function idleSection(x, _out, lines) {
   lines.push(table(['streams', 'server', 'RSS before MB', 'RSS with streams MB', 'bytes per stream', 'heap bytes per stream', 'CPU % at idle', 'heartbeats received / expected', 'opened per s', 'failed to open'], rows), '');
 }
 
+/**
+ * With `--merge`: the existing benchmarks.md with the sections of the scenarios this run ran
+ * replaced (or inserted before the peers' section), everything else kept as it was written.
+ */
+export function mergeReport(results, out, ran) {
+  const path = join(out, 'benchmarks.md');
+  if (!existsSync(path)) return writeReport(results, out);
+  const split = (text) => text.split(/\n(?=## )/);
+  const fresh = new Map();
+  const rendered = renderReport({ ...results, scenarios: Object.fromEntries(ran.map((k) => [k, results.scenarios[k]])), errors: {} }, out);
+  for (const section of split(rendered)) fresh.set(section.split('\n')[0], section);
+  const sections = split(readFileSync(path, 'utf8').trimEnd());
+  for (const key of ran) {
+    const heading = `## ${results.scenarios[key].title}`;
+    const at = sections.findIndex((section) => section.split('\n')[0] === heading);
+    const peers = sections.findIndex((section) => section.startsWith('## Peers'));
+    if (at >= 0) sections[at] = fresh.get(heading);
+    else sections.splice(peers >= 0 ? peers : sections.length, 0, fresh.get(heading));
+  }
+  writeFileSync(path, `${sections.join('\n')}\n`);
+}
+
 export function writeReport(results, out) {
+  writeFileSync(join(out, 'benchmarks.md'), `${renderReport(results, out)}\n`);
+}
+
+function renderReport(results, out) {
   const { scenarios: s, machine: m } = results;
   const lines = [
     '# Benchmarks',
@@ -104,5 +130,5 @@ export function writeReport(results, out) {
   // Scenarios that render their own section (next to the scenario's code).
   for (const scenario of SCENARIOS) if (scenario.report) section(scenario.key, scenario.report);
   lines.push('## Peers (scenario 6)', '', 'Socket.IO runs with `@socket.io/redis-adapter` (2 nodes, an emitter process with the same adapter), resumable-stream with ioredis (2 nodes resuming through Redis, a producer process holding the streams). What they cannot do: Socket.IO keeps no log, so a client that was away (or a node that died) loses what was emitted meanwhile, and it cannot resume from an offset; resumable-stream keeps the stream in the producer\'s memory only, replays everything missed with no cap, and nothing can be resumed once the producer process dies. Sessionwire survives both (the fault suite kills nodes and workers).', '');
-  writeFileSync(join(out, 'benchmarks.md'), `${lines.join('\n')}\n`);
+  return lines.join('\n');
 }

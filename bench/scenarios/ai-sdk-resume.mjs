@@ -143,7 +143,7 @@ export function aiSdkResumeReport(figures, _out, lines) {
     `| resumable-stream AI SDK route | ${peer.firstChunkMs} | ${peer.doneMs} | ${peer.bytes} |`,
     `| ours / theirs | ${r.firstChunkMs} | ${r.doneMs} | ${r.bytes} |`,
     '',
-    `Sessionwire replays the turn from its \`turn.started\` out of Postgres on any node; resumable-stream replays from the producer's memory through Redis, and only while that process lives. ${peer.note}.`,
+    "Sessionwire replays the turn from its `turn.started` out of Postgres (a lookup of the turn, then the turn's events in pages) on any node; resumable-stream replays from the producer's memory through one Redis round trip, and only while that process lives: when it dies, the chat cannot be resumed at all.",
     '',
   );
 }

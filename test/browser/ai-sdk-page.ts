@@ -20,13 +20,15 @@ const headers = { authorization: `Bearer ${params.get('token') ?? ''}` };
 const page = window as unknown as ChatWindow;
 page.rendered = [];
 
+// As docs/ai-sdk.md shows it: the token through the two prepare hooks, only the new message sent.
+const api = `${location.origin}/v1/ai-sdk/chat`;
 const transport = new DefaultChatTransport({
-  api: '/v1/ai-sdk/chat',
-  headers,
-  // Only the new message: the server holds the history.
+  api,
   prepareSendMessagesRequest: ({ id, messages }) => ({
+    headers,
     body: { id, messages: messages.slice(-1) },
   }),
+  prepareReconnectToStreamRequest: ({ id }) => ({ api: `${api}/${id}/stream`, headers }),
 });
 
 const textOf = (message: UIMessage) =>
