@@ -1,11 +1,19 @@
 import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
 import { waitFor } from './process';
 
-/** The AI SDK's own chat transport pointed at one API node's `/v1/ai-sdk/chat`, with a credential. */
-export function chatTransport(baseUrl: string, token: string): DefaultChatTransport<UIMessage> {
+/**
+ * The AI SDK's own chat transport pointed at one API node's `/v1/ai-sdk/chat`, with a credential.
+ * `signal` aborts every request it made (a test's cleanup: no stream outlives its test).
+ */
+export function chatTransport(
+  baseUrl: string,
+  token: string,
+  signal?: AbortSignal,
+): DefaultChatTransport<UIMessage> {
   return new DefaultChatTransport({
     api: `${baseUrl}/v1/ai-sdk/chat`,
     headers: { authorization: `Bearer ${token}` },
+    fetch: signal ? (input, init) => fetch(input, { ...init, signal }) : undefined,
   });
 }
 

@@ -40,6 +40,7 @@ describe('AI SDK adapter with the real ai package, across API nodes', () => {
     return { node, url };
   };
   let prefix: string;
+  let cleanup = new AbortController();
 
   const post = async (url: string, body: unknown = {}, token = API_KEY) => {
     const res = await fetch(url, {
@@ -54,7 +55,7 @@ describe('AI SDK adapter with the real ai package, across API nodes', () => {
     (await post(`${urlB}/v1/sessions/${id}/tokens`, { scope })).body.token as string;
   const send = async (url: string, id: string, text: string, token = API_KEY) =>
     new ChunkReader(
-      await chatTransport(url, token).sendMessages({
+      await chatTransport(url, token, cleanup.signal).sendMessages({
         chatId: id,
         messages: [userMessage(`msg-${Math.random().toString(36).slice(2)}`, text)],
         trigger: 'submit-message',
@@ -63,7 +64,9 @@ describe('AI SDK adapter with the real ai package, across API nodes', () => {
       }),
     );
   const resume = async (url: string, id: string, token = API_KEY) => {
-    const stream = await chatTransport(url, token).reconnectToStream({ chatId: id });
+    const stream = await chatTransport(url, token, cleanup.signal).reconnectToStream({
+      chatId: id,
+    });
     return stream && new ChunkReader(stream);
   };
   const types = (chunks: UIMessageChunk[]) => chunks.map((c) => c.type);
@@ -75,6 +78,10 @@ describe('AI SDK adapter with the real ai package, across API nodes', () => {
     ({ node: nodeB, url: urlB } = await apiNode('api-b'));
     worker = workerProcess(db, prefix, 'ai-sdk-worker', { WORKER_POLL_MS: '100' });
     await Promise.all([nodeA.start(), nodeB.start(), worker.start()]);
+  });
+  afterEach(() => {
+    cleanup.abort();
+    cleanup = new AbortController();
   });
   afterAll(async () => {
     await Promise.all([nodeA?.stop(), nodeB?.stop(), worker?.stop()]);

@@ -11,7 +11,7 @@ import { AiSdkController } from './ai-sdk.controller';
 describe(AiSdkController.name, () => {
   let api: TestApi;
   let producer: TestProducer;
-  const readers: ChunkReader[] = [];
+  let cleanup = new AbortController();
 
   const session = async () =>
     (await api.request('POST', '/v1/sessions', { body: {} })).body.id as string;
@@ -19,23 +19,21 @@ describe(AiSdkController.name, () => {
     (await api.request('POST', `/v1/sessions/${id}/tokens`, { body: { scope } })).body
       .token as string;
   const send = async (id: string, messageId: string, text: string, credential = API_KEY) => {
-    const stream = await chatTransport(api.url, credential).sendMessages({
+    const stream = await chatTransport(api.url, credential, cleanup.signal).sendMessages({
       chatId: id,
       messages: [userMessage(messageId, text)],
       trigger: 'submit-message',
       messageId: undefined,
       abortSignal: undefined,
     });
-    const reader = new ChunkReader(stream);
-    readers.push(reader);
-    return reader;
+    return new ChunkReader(stream);
   };
   const resume = async (id: string, credential = API_KEY) => {
-    const stream = await chatTransport(api.url, credential).reconnectToStream({ chatId: id });
+    const stream = await chatTransport(api.url, credential, cleanup.signal).reconnectToStream({
+      chatId: id,
+    });
     if (!stream) return null;
-    const reader = new ChunkReader(stream);
-    readers.push(reader);
-    return reader;
+    return new ChunkReader(stream);
   };
   const eventsOf = async (id: string) =>
     (await api.request('GET', `/v1/sessions/${id}/events?limit=1000`)).body.events as {
@@ -46,6 +44,10 @@ describe(AiSdkController.name, () => {
   beforeAll(async () => {
     api = await startTestApi({ env: { MAX_REPLAY_GAP: '5', HEARTBEAT_MS: '200' } });
     producer = new TestProducer(api.db, api.broker);
+  });
+  afterEach(() => {
+    cleanup.abort();
+    cleanup = new AbortController();
   });
   afterAll(() => api.close());
 
