@@ -6,6 +6,8 @@ import {
   messageText,
   userMessage,
 } from '../../../../test/ai-sdk-client';
+import { LifecycleService } from '../health/lifecycle.service';
+import { StreamHubService } from '../streams/stream-hub.service';
 import { AiSdkController } from './ai-sdk.controller';
 
 describe(AiSdkController.name, () => {
@@ -212,5 +214,35 @@ describe(AiSdkController.name, () => {
       sessionId: id,
       turnId: null,
     });
+  });
+
+  // Last: it leaves the node draining.
+  it('keeps a running turn through a drain until it completes, and refuses new streams with 503', async () => {
+    const id = await session();
+    await producer.activate(id);
+    await api.request('POST', `/v1/sessions/${id}/messages`, { body: { content: 'x' } });
+    await producer.startTurn(id);
+    const reader = await resume(id);
+    await producer.deltas(id, 1);
+    await reader!.untilText(3);
+    api.app.get(LifecycleService).beginDrain();
+    const drained = api.app.get(StreamHubService).drain(50);
+    const refused = await fetch(`${api.url}/v1/ai-sdk/chat/${id}/stream`, {
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
+    expect([refused.status, refused.headers.get('retry-after')]).toEqual([503, '1']);
+    const post = await api.request('POST', '/v1/ai-sdk/chat', {
+      body: { id, messages: [userMessage('during-drain', 'x')] },
+    });
+    expect([post.status, post.body.code]).toEqual([503, 'unavailable']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await producer.deltas(id, 2);
+    await producer.completeTurn(id);
+    await reader!.done;
+    await drained;
+    expect(reader!.error).toBeUndefined();
+    expect(messageText(reader!.message)).toBe('t0 t0 t1 ');
+    expect(reader!.chunks.at(-1)).toEqual({ type: 'finish', finishReason: 'stop' });
+    expect((await eventsOf(id)).filter((e) => e.type === 'message.user')).toHaveLength(1);
   });
 });
