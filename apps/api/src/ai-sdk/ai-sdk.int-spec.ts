@@ -71,6 +71,10 @@ describe(AiSdkController.name, () => {
       expect(messageText(reader.message)).toBe('t0 t1 t2 t0 t1 ');
     }
     expect((await eventsOf(id)).filter((e) => e.type === 'message.user')).toHaveLength(1);
+    const conflict = await api.request('POST', '/v1/ai-sdk/chat', {
+      body: { id, messages: [userMessage('m-1', 'other text')] },
+    });
+    expect([conflict.status, conflict.body.code]).toEqual([409, 'idempotency_conflict']);
   });
 
   it('answers the resume with 204 when nothing runs, and replays a running turn whole past MAX_REPLAY_GAP', async () => {
