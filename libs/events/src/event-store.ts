@@ -27,6 +27,8 @@ export interface AppendOptions {
 
 /** A session's turn as the AI SDK's resume sees it (see {@link EventStore.getCurrentTurn}). */
 export interface CurrentTurn {
+  /** The session's head as the row read it (a stream can start from it without another query). */
+  head: SessionHead;
   state: SessionState;
   headSeq: number;
   /** The open turn's id, or null when none is open. */
@@ -303,6 +305,7 @@ export class EventStore {
     const state = row.state as SessionState;
     const headSeq = Number(row.headSeq);
     const turn: CurrentTurn = {
+      head: { headSeq, state, activity: row.activity as Activity },
       state,
       headSeq,
       turnId: row.turnId,

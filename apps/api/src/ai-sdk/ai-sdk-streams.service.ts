@@ -5,6 +5,7 @@ import {
   serveUiMessageStream,
   type UiStreamOptions,
 } from '@sessionwire/transport/server';
+import type { SessionHead } from '@sessionwire/transport/protocol';
 import type { ApiConfig } from '../config/api-config';
 import { API_CONFIG } from '../config/config.tokens';
 import { StreamMetricsService } from '../health/stream-metrics.service';
@@ -67,25 +68,25 @@ export class AiSdkStreams implements StreamFrontEnd, OnModuleInit {
       return false;
     }
     const cursor = turn.startedSeq !== undefined ? turn.startedSeq - 1 : turn.headSeq;
-    return this.serve(res, { sessionId, cursor }, admitted, this.logged);
+    return this.serve(res, { sessionId, cursor }, turn.head, admitted, this.logged);
   }
 
   /** The chat POST's answer: its message's turn (Nest logs the request itself). */
   async answer(res: ServerResponse, start: TurnStart): Promise<void> {
-    await this.serve(res, start, undefined, this.options);
+    const head = await this.hub.engine.resolveHead(start.sessionId, start.cursor);
+    if (!head) throw new Error(`session ${start.sessionId} vanished`);
+    await this.serve(res, start, head, undefined, this.options);
   }
 
-  private async serve(
+  private serve(
     res: ServerResponse,
     start: TurnStart,
+    head: SessionHead,
     admitted: AdmittedStream | undefined,
     options: UiStreamOptions,
-  ): Promise<boolean> {
-    const engine = this.hub.engine;
-    const head = await engine.resolveHead(start.sessionId, start.cursor);
-    if (!head) throw new Error(`session ${start.sessionId} vanished`);
+  ): boolean {
     const stream = serveUiMessageStream(
-      engine,
+      this.hub.engine,
       res,
       {
         ...start,
