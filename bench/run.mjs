@@ -4,12 +4,14 @@
 // writes to bench/results/ unless `--out` says otherwise. `--only=fanout,resume` runs a subset.
 // `--systems=sessionwire` runs only those systems of the fan-out (no ratios; for profiling).
 // `--idle-sizes=10000,18000` replaces the idle scenario's stream counts (default 10,000 and 50,000).
-import { mkdirSync, writeFileSync } from 'node:fs';
+// `--merge` keeps the scenarios of the existing benchmarks.json in `out` that this run did not run
+// (each scenario records when it ran), so one scenario can be refreshed without rerunning them all.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { machineInfo } from './lib/machine.mjs';
 import { createBenchDatabase, ROOT, startRedis } from './lib/services.mjs';
 import { headline } from './report/headline.mjs';
-import { writeReport } from './report/markdown.mjs';
+import { mergeReport, writeReport } from './report/markdown.mjs';
 import { SCENARIOS } from './scenarios/index.mjs';
 
 const args = process.argv.slice(2);
@@ -17,6 +19,7 @@ const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const systems = args.find((a) => a.startsWith('--systems='))?.slice('--systems='.length).split(',');
 const idleSizes = args.find((a) => a.startsWith('--idle-sizes='))?.slice('--idle-sizes='.length).split(',').map(Number);
+const merge = args.includes('--merge');
 const out = resolve(ROOT, args.find((a) => a.startsWith('--out='))?.slice('--out='.length) ?? (quick ? 'bench/results' : 'docs'));
 
 async function main() {
@@ -34,7 +37,7 @@ async function main() {
       console.log(`\n== ${scenario.title} ==\n   reproduce: ${command}`);
       try {
         const figures = await scenario.run({ quick, db, redis, idleSizes, systems });
-        results.scenarios[scenario.key] = { title: scenario.title, command, seconds: Math.round((Date.now() - t0) / 100) / 10, ...figures };
+        results.scenarios[scenario.key] = { title: scenario.title, command, seconds: Math.round((Date.now() - t0) / 100) / 10, ranAt: new Date(t0).toISOString(), ...figures };
         console.log(JSON.stringify(figures, (k, v) => (k === 'steps' || k === 'processes' ? undefined : v)));
       } catch (error) {
         results.errors[scenario.key] = String(error.stack ?? error).slice(0, 2000);
@@ -47,9 +50,25 @@ async function main() {
   }
   results.totalSeconds = Math.round((Date.now() - started) / 1000);
   mkdirSync(out, { recursive: true });
-  results.headline = headline(results);
-  writeFileSync(join(out, 'benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`);
-  writeReport(results, out);
+  const previous = join(out, 'benchmarks.json');
+  const ran = Object.keys(results.scenarios);
+  if (merge && existsSync(previous)) {
+    // Keep what earlier runs measured; only the scenarios run now, their sections and their
+    // headline figures are replaced.
+    const old = JSON.parse(readFileSync(previous, 'utf8'));
+    for (const [key, figures] of Object.entries(old.scenarios ?? {})) {
+      if (!(key in results.scenarios) && !(key in results.errors)) results.scenarios[key] = { ranAt: old.generatedAt, ...figures };
+    }
+    const fresh = Object.entries(headline({ scenarios: Object.fromEntries(ran.map((k) => [k, results.scenarios[k]])) }));
+    results.headline = { ...old.headline, ...Object.fromEntries(fresh.filter(([, v]) => v !== null)) };
+    results.merged = true;
+    writeFileSync(previous, `${JSON.stringify(results, null, 2)}\n`);
+    mergeReport(results, out, ran);
+  } else {
+    results.headline = headline(results);
+    writeFileSync(previous, `${JSON.stringify(results, null, 2)}\n`);
+    writeReport(results, out);
+  }
   console.log(`\nbench: done in ${results.totalSeconds} s, wrote ${join(out, 'benchmarks.md')} and benchmarks.json`);
   if (Object.keys(results.errors).length) process.exitCode = 1;
 }

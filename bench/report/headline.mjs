@@ -45,5 +45,7 @@ export function headline(results) {
     'highest sustained rate, ours / resumable-stream': s.fanout?.oursOverPeer?.resumable.sustainedRate ?? null,
     'append rows/s, partitioned log / one table': s.partitions?.partitionedOverOneTable.append ?? null,
     'resume reads/s, partitioned log / one table': s.partitions?.partitionedOverOneTable.readRecent ?? null,
+    'AI SDK resume of a half-finished 2,000-token turn, ours / resumable-stream: first replayed chunk': s.aisdk?.oursOverResumable.firstChunkMs ?? null,
+    'AI SDK resume of a half-finished 2,000-token turn, ours / resumable-stream: bytes': s.aisdk?.oursOverResumable.bytes ?? null,
   };
 }

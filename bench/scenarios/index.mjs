@@ -9,6 +9,7 @@ import { runFanout } from './fanout.mjs';
 import { workerFanoutScenario } from './fanout-workers.mjs';
 import { resumeScenario } from './resume.mjs';
 import { idleScenario } from './idle.mjs';
+import { aiSdkResumeReport, aiSdkResumeScenario } from './ai-sdk-resume.mjs';
 import { stormReport, stormScenario } from './storm.mjs';
 import { ratio } from '../lib/stats.mjs';
 
@@ -46,4 +47,5 @@ export const SCENARIOS = [
   { key: 'partitions', title: '5b. Partitioned log vs one table: append and read', run: partitionScenario, report: partitionReport },
   { key: 'capacity', title: '7. Capacity: sessions streaming at once through real workers', run: capacityScenario, report: capacityReport },
   { key: 'accept', title: '8. Accepting messages on 2 API nodes', run: acceptScenario, report: acceptReport },
+  { key: 'aisdk', title: '9. AI SDK resume of a half-finished 2,000-token turn (with resumable-stream)', run: aiSdkResumeScenario, report: aiSdkResumeReport },
 ];

@@ -16,6 +16,7 @@ const SCENARIOS = [
   'partitions',
   'capacity',
   'accept',
+  'aisdk',
 ];
 
 // A smoke test of the benchmark harness: `--quick` runs every scenario at tiny sizes and the
@@ -65,6 +66,15 @@ describe('bench --quick', () => {
     for (const gap of results.scenarios.resume.gaps) {
       expect(results.scenarios.resume.sessionwire.cases[gap].doneMs).toEqual(expect.any(Number));
     }
+    const aisdk = results.scenarios.aisdk;
+    for (const system of [aisdk.sessionwire, aisdk.resumable]) {
+      expect(system).toEqual({
+        firstChunkMs: expect.any(Number),
+        doneMs: expect.any(Number),
+        bytes: expect.any(Number),
+        ...(system === aisdk.resumable && { note: expect.any(String) }),
+      });
+    }
     for (const key of SCENARIOS) expect(output).toContain(`npm run bench -- --only=${key} --quick`);
     const markdown = readFileSync(join(out, 'benchmarks.md'), 'utf8');
     for (const heading of [
@@ -76,6 +86,7 @@ describe('bench --quick', () => {
       '## 5.',
       '## 7.',
       '## 8.',
+      '## 9.',
       '## Peers',
     ]) {
       expect(markdown).toContain(heading);

@@ -14,6 +14,7 @@ import { Authenticator } from './auth/authenticator';
 import { TokenService } from './auth/token.service';
 import type { ApiConfig } from './config/api-config';
 import { API_CONFIG } from './config/config.tokens';
+import { AiSdkModule } from './ai-sdk/ai-sdk.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleService } from './health/lifecycle.service';
 import { StreamMetricsService } from './health/stream-metrics.service';
@@ -56,6 +57,7 @@ export class ApiModule {
         }),
         SessionsModule,
         StreamsModule,
+        AiSdkModule,
         HealthModule,
       ],
       providers: [...shared, { provide: APP_GUARD, useClass: AuthGuard }],

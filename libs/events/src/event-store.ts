@@ -25,6 +25,20 @@ export interface AppendOptions {
   leaseEpoch?: number;
 }
 
+/** A session's turn as the AI SDK's resume sees it (see {@link EventStore.getCurrentTurn}). */
+export interface CurrentTurn {
+  /** The session's head as the row read it (a stream can start from it without another query). */
+  head: SessionHead;
+  state: SessionState;
+  headSeq: number;
+  /** The open turn's id, or null when none is open. */
+  turnId: string | null;
+  /** The seq of the open turn's `turn.started`. */
+  startedSeq?: number;
+  /** A `message.user` is waiting for its turn (and the session is not ENDED). */
+  waiting: boolean;
+}
+
 /** One read of {@link EventStore.getEventsAfterMany}. */
 export interface EventsAfter {
   sessionId: string;
@@ -278,6 +292,47 @@ export class EventStore {
       .orderBy(asc(events.seq))
       .limit(1);
     return row ? (toStoredEvent(row) as StoredEvent & { type: 'message.user' }) : undefined;
+  }
+
+  /**
+   * The session's open turn and whether input waits, or undefined for an unknown session. The
+   * `turn.started` is found from the head downwards, above `processed_seq`: the read is bounded by
+   * the open turn and the input before it, never the session's history.
+   */
+  async getCurrentTurn(sessionId: string): Promise<CurrentTurn | undefined> {
+    const row = await this.getSession(sessionId);
+    if (!row) return undefined;
+    const state = row.state as SessionState;
+    const headSeq = Number(row.headSeq);
+    const turn: CurrentTurn = {
+      head: { headSeq, state, activity: row.activity as Activity },
+      state,
+      headSeq,
+      turnId: row.turnId,
+      waiting:
+        row.turnId === null &&
+        state !== 'ENDED' &&
+        Number(row.lastInputSeq) > Number(row.processedSeq),
+    };
+    if (row.turnId === null) return turn;
+    const processedSeq = Number(row.processedSeq);
+    const since = await this.bounds.of(sessionId, processedSeq);
+    if (!since) return turn;
+    const [started] = await this.db
+      .select({ seq: events.seq })
+      .from(events)
+      .where(
+        and(
+          eq(events.sessionId, sessionId),
+          gte(events.createdAt, since),
+          gt(events.seq, processedSeq),
+          eq(events.type, 'turn.started'),
+          sql`${events.data}->>'turnId' = ${row.turnId}`,
+        ),
+      )
+      .orderBy(desc(events.seq))
+      .limit(1);
+    return started ? { ...turn, startedSeq: Number(started.seq) } : turn;
   }
 
   /** The session's highest seq; 0 for an unknown session. */

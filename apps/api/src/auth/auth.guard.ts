@@ -23,7 +23,7 @@ export class AuthGuard implements CanActivate {
     req.principal = await this.auth.authenticate(
       { authorization: req.headers.authorization, accessToken: req.query?.access_token },
       rule,
-      req.params?.id,
+      rule.sessionInBody ? (req.body as { id?: unknown } | undefined)?.id : req.params?.id,
     );
     return true;
   }

@@ -14,6 +14,8 @@ export type Access = 'public' | 'api_key' | Scope;
 export interface AccessOptions {
   /** Also accept `?access_token=` (the stream only: `EventSource` cannot send headers). */
   queryToken?: boolean;
+  /** The session is named by the body's `id`, not the path (the AI SDK's chat POST). */
+  sessionInBody?: boolean;
 }
 
 export type AuthedRequest = Request & { principal?: Principal };

@@ -3,6 +3,7 @@ import { ERROR_CODES, type ErrorCode, type Problem } from '@sessionwire/transpor
 
 const TITLES: Record<ErrorCode, string> = {
   validation_failed: 'Validation failed',
+  unsupported_trigger: 'Unsupported trigger',
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
   session_not_found: 'Session not found',

@@ -15,6 +15,10 @@ const ROUTES = [
   'post /v1/sessions/{id}/end',
   'post /v1/sessions/{id}/tokens',
   'get /v1/sessions/{id}/stream',
+  'post /v1/ai-sdk/chat',
+  'get /v1/ai-sdk/chat/{id}/stream',
+  'get /v1/ai-sdk/chat/{id}/messages',
+  'post /v1/ai-sdk/chat/{id}/stop',
   'get /healthz',
   'get /readyz',
   'get /metrics',
@@ -100,6 +104,15 @@ describe(HealthController.name, () => {
     expect(Object.keys(stream.responses['200'].content)).toEqual(['text/event-stream']);
     expect(stream.parameters.map((p: { name: string }) => p.name)).toEqual(
       expect.arrayContaining(['id', 'after', 'access_token', 'Last-Event-ID']),
+    );
+    const resume = doc.paths['/v1/ai-sdk/chat/{id}/stream'].get;
+    expect(Object.keys(resume.responses).sort()).toEqual(
+      ['200', '204', '400', '401', '403', '404', '500', '503'].sort(),
+    );
+    const chat = doc.paths['/v1/ai-sdk/chat'].post;
+    expect(Object.keys(chat.responses['200'].content)).toEqual(['text/event-stream']);
+    expect(chat.requestBody.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/ChatRequest',
     );
     const post = doc.paths['/v1/sessions/{id}/messages'].post;
     expect(Object.keys(post.responses).sort()).toEqual(

@@ -8,6 +8,9 @@ import {
   SESSION_STATES,
 } from '@sessionwire/transport/protocol';
 import { z } from 'zod';
+import { AI_SDK_STREAM_OPERATION } from '../ai-sdk/ai-sdk.openapi';
+import { AI_SDK_STREAM_OPENAPI_PATH } from '../ai-sdk/ai-sdk-path';
+import { chatRequestSchema } from '../ai-sdk/ai-sdk.schemas';
 import { STREAM_OPERATION } from '../streams/stream.openapi';
 import { STREAM_OPENAPI_PATH } from '../streams/stream-path';
 import {
@@ -48,6 +51,22 @@ const SCHEMAS: Record<string, object> = {
   CreateSessionRequest: createSessionRequest(),
   PostMessageRequest: input(postMessageSchema),
   MintTokenRequest: input(mintTokenSchema),
+  ChatRequest: {
+    ...input(chatRequestSchema),
+    description:
+      "DefaultChatTransport's body; only the last message is read: a user message whose id is " +
+      'the clientMessageId and whose text parts joined are the content',
+  },
+  UIMessages: {
+    type: 'array',
+    description:
+      "the AI SDK's UIMessage: user messages (id = clientMessageId), one assistant message per turn (id = turn id)",
+    items: obj({
+      id: str,
+      role: { enum: ['user', 'assistant'] },
+      parts: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    }),
+  },
   Session: obj({
     id: { type: 'string', format: 'uuid' },
     agent: str,
@@ -137,6 +156,7 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(app, config);
   // Served beneath Express, so Nest's explorer does not see it.
   document.paths[STREAM_OPENAPI_PATH] = { get: STREAM_OPERATION as never };
+  document.paths[AI_SDK_STREAM_OPENAPI_PATH] = { get: AI_SDK_STREAM_OPERATION as never };
   document.components = {
     ...document.components,
     schemas: { ...(document.components?.schemas ?? {}), ...(SCHEMAS as object) },

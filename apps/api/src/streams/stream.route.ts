@@ -5,7 +5,6 @@ import {
   FlushScheduler,
   serveSse,
   type SseRequest,
-  type SseStream,
   type SseStreamOptions,
 } from '@sessionwire/transport/server';
 import { SessionNotFoundError } from '@sessionwire/transport/protocol/domain-errors';
@@ -33,6 +32,29 @@ import { streamPathId } from './stream-path';
 
 const STREAM_ACCESS: AccessRule = { access: 'read', queryToken: true };
 
+/** A stream request that passed the route's checks: credentials, session id, not draining. */
+export interface AdmittedStream {
+  sessionId: string;
+  /** CORS and `X-Request-Id`, to send with the response's own headers. */
+  headers: Record<string, string>;
+  requestId: string;
+  startedAt: number;
+}
+
+/**
+ * Another stream served by {@link StreamRoute} beneath Express (the AI SDK's resume), with the
+ * route's admission, refusals and request log.
+ */
+export interface StreamFrontEnd {
+  /** The raw (still percent-encoded) `:id` of a request this front end serves, or undefined. */
+  pathId(method: string, path: string): string | undefined;
+  /**
+   * Answers an admitted request; throws to refuse it (problem+json). Returns true when it left a
+   * stream open, whose close then calls {@link StreamRoute.logClosed}.
+   */
+  open(res: ServerResponse, stream: AdmittedStream): Promise<boolean>;
+}
+
 /**
  * `GET /v1/sessions/:id/stream`, served beneath Express (see {@link serveBeneathExpress}) so that an
  * open stream costs what the engine and Node's own HTTP objects cost and nothing more: no Express
@@ -46,6 +68,7 @@ export class StreamRoute {
   private readonly cors: ReturnType<typeof cors> | undefined;
   private readonly sessionId = new ZodPipe(sessionIdSchema, 'session id');
   private readonly errors = new Logger('Errors');
+  private readonly frontEnds: StreamFrontEnd[] = [];
 
   constructor(
     private readonly streams: StreamHubService,
@@ -61,14 +84,29 @@ export class StreamRoute {
       scheduler: new FlushScheduler(),
       metrics,
       maxBufferBytes: config.streamMaxBufferBytes,
-      onClose: (stream) => this.finished(stream.response, stream.requestId ?? '', stream.startedAt),
+      onClose: (stream) => this.logClosed(stream.response, stream.requestId ?? '', stream.startedAt),
     };
   }
 
-  /** Takes a GET or HEAD of the stream path and returns true; leaves anything else to Express. */
+  /** Serves another stream with this route's checks (see {@link StreamFrontEnd}). */
+  mount(frontEnd: StreamFrontEnd): void {
+    this.frontEnds.push(frontEnd);
+  }
+
+  /**
+   * Takes a GET or HEAD of the stream path (or a request a mounted front end serves) and returns
+   * true; leaves anything else to Express.
+   */
   serve(req: IncomingMessage, res: ServerResponse): boolean {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const method = req.method ?? 'GET';
     const target = splitUrl(req.url ?? '/');
+    for (const frontEnd of this.frontEnds) {
+      const rawId = frontEnd.pathId(method, target.path);
+      if (rawId === undefined) continue;
+      void this.handle(req, res, rawId, target.query, frontEnd);
+      return true;
+    }
+    if (method !== 'GET' && method !== 'HEAD') return false;
     const rawId = streamPathId(target.path);
     if (rawId === undefined) return false;
     void this.handle(req, res, rawId, target.query);
@@ -80,32 +118,38 @@ export class StreamRoute {
     res: ServerResponse,
     rawId: string,
     query: string,
+    frontEnd?: StreamFrontEnd,
   ): Promise<void> {
     const startedAt = Date.now();
     const requestId = requestIdOf(rawHeader(req, 'x-request-id'));
     // Sent with the stream's own headers in one writeHead: the response then keeps no header map.
     const headers = { ...this.corsHeaders(req), 'X-Request-Id': requestId };
-    let stream: SseStream | undefined;
+    let open = false;
     try {
-      const request = await this.admit(req, rawId, parseQuery(query));
-      stream = serveSse(
-        this.streams.engine,
-        res,
-        { ...request, headers, requestId, startedAt },
-        this.sse,
-      );
+      const parsed = parseQuery(query);
+      const sessionId = await this.admit(req, rawId, parsed);
+      if (frontEnd) {
+        open = await frontEnd.open(res, { sessionId, headers, requestId, startedAt });
+      } else {
+        const request = await this.resolve(req, sessionId, parsed);
+        open = !!serveSse(
+          this.streams.engine,
+          res,
+          { ...request, headers, requestId, startedAt },
+          this.sse,
+        );
+      }
     } catch (error) {
       this.refuse(req, res, error, headers);
     }
-    if (!stream) this.finished(res, requestId, startedAt);
+    if (!open) this.logClosed(res, requestId, startedAt);
   }
 
-  /** Every check that may refuse a stream, in the protocol's order (docs/protocol.md §8.8). */
-  private async admit(
-    req: IncomingMessage,
-    rawId: string,
-    query: ParsedUrlQuery,
-  ): Promise<SseRequest> {
+  /**
+   * Every check that may refuse a stream before its cursor is read, in the protocol's order
+   * (docs/protocol.md §8.8); returns the session id.
+   */
+  private async admit(req: IncomingMessage, rawId: string, query: ParsedUrlQuery): Promise<string> {
     // Headers are read from rawHeaders: `req.headers` would stay built for the stream's whole life.
     const body = unsupportedBody((name) => rawHeader(req, name));
     if (body) throw body;
@@ -124,6 +168,15 @@ export class StreamRoute {
         { expected: 'info' },
       );
     }
+    return sessionId;
+  }
+
+  /** The stream's cursor and the session's head (404 when there is none). */
+  private async resolve(
+    req: IncomingMessage,
+    sessionId: string,
+    query: ParsedUrlQuery,
+  ): Promise<SseRequest> {
     const cursor = streamCursor(rawHeader(req, 'last-event-id'), query.after);
     const head = await this.streams.engine.resolveHead(sessionId, cursor);
     if (!head) throw new SessionNotFoundError(sessionId);
@@ -168,7 +221,7 @@ export class StreamRoute {
   }
 
   /** The request's log line, once its response is over. */
-  private finished(res: ServerResponse, id: string, startedAt: number): void {
+  logClosed(res: ServerResponse, id: string, startedAt: number): void {
     const { method, url, readableAborted } = res.req;
     logRequest(this.pino.logger, { id, method, url }, res, startedAt, readableAborted);
   }

@@ -40,6 +40,7 @@ export interface TokenIssued {
 
 export const ERROR_CODES = {
   validation_failed: 400,
+  unsupported_trigger: 400,
   unauthorized: 401,
   forbidden: 403,
   session_not_found: 404,

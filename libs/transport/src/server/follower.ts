@@ -43,6 +43,8 @@ export class Follower
     sink: StreamSink,
     cursor: number,
     maxReplayGap: number,
+    /** See `FollowRequest.holdOnDrain`. */
+    readonly holdOnDrain = false,
   ) {
     super(fanout, sink, cursor, maxReplayGap);
   }

@@ -15,3 +15,4 @@ export * from './sse-stream';
 export * from './resume-handoff';
 export * from './tail-cache';
 export * from './head-loader';
+export * from './ui-message-sse';

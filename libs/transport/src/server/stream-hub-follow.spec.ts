@@ -178,6 +178,31 @@ describe(`${StreamHub.name}.follow`, () => {
     expect(history.eventReads).toHaveLength(1);
   });
 
+  it('drains around a follower that holds on drain: it goes on until its front end closes it', async () => {
+    history.create(S1, 'ACTIVE');
+    const plain = await followLive({ sessionId: S1, cursor: 2 });
+    const held = await followLive({ sessionId: S1, cursor: 2, holdOnDrain: true });
+    const drained = hub.drain(20);
+    await waitUntil(() => plain.of('stopped').length === 1);
+    await publishEvents(broker, history.appendDeltas(S1, 1));
+    await waitUntil(() => held.of('event').length === 1);
+    expect(held.entries).toEqual([
+      ['live', 2],
+      ['event', 3],
+    ]);
+    let done = false;
+    void drained.then(() => (done = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(done).toBe(false);
+    held.following!.close();
+    await drained;
+    expect(plain.entries).toEqual([
+      ['live', 2],
+      ['stopped', 'drain'],
+    ]);
+    expect(hub.openStreams).toBe(0);
+  });
+
   it('stops a follower whose live events buffered during its resume pass maxBufferBytes', async () => {
     await hub.close();
     start({ maxBufferBytes: 16 * 1024 });

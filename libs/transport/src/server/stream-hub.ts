@@ -134,7 +134,14 @@ export class StreamHub {
     const { sessionId, cursor, head } = request;
     const fanout = this.fanoutFor(sessionId, head);
     const maxReplayGap = request.maxReplayGap ?? this.options.maxReplayGap;
-    const follower = new Follower(this.host, fanout, sink, cursor, maxReplayGap);
+    const follower = new Follower(
+      this.host,
+      fanout,
+      sink,
+      cursor,
+      maxReplayGap,
+      request.holdOnDrain,
+    );
     fanout.add(follower);
     this.followers.add(follower);
     this.metrics.streamOpened();
@@ -164,13 +171,15 @@ export class StreamHub {
   /**
    * SIGTERM: stops the followers spread over `durationMs` (`stopped('drain')`: the front end sends
    * its reconnect hint and closes) and resolves once every front end closed. A follower still open
-   * `durationMs` + 2 s later is stopped again with `shutdown` (close at once).
+   * `durationMs` + 2 s later is stopped again with `shutdown` (close at once). A follower that
+   * holds on drain is not stopped until that deadline.
    */
   async drain(durationMs: number): Promise<void> {
     this.draining = true;
     const followers = [...this.followers];
-    const timers = followers.map((follower, index) =>
-      setTimeout(() => follower.stop('drain'), (durationMs * index) / followers.length),
+    const spread = followers.filter((follower) => !follower.holdOnDrain);
+    const timers = spread.map((follower, index) =>
+      setTimeout(() => follower.stop('drain'), (durationMs * index) / spread.length),
     );
     const deadline = setTimeout(() => {
       for (const follower of followers) follower.stop('shutdown');

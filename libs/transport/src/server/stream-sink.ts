@@ -42,6 +42,12 @@ export interface FollowRequest {
   head: SessionHead;
   /** Overrides MAX_REPLAY_GAP for this follower (a front end that replays a whole turn: Infinity). */
   maxReplayGap?: number;
+  /**
+   * A drain leaves this follower open until its stream ends by itself (a turn that completes), and
+   * stops it only at the drain's deadline (`shutdown`): for front ends whose client cannot resume
+   * cleanly from a reconnect hint.
+   */
+  holdOnDrain?: boolean;
 }
 
 /** One follower, as its front end holds it. */

@@ -1,0 +1,3 @@
+export * from './turn-chunks';
+export * from './ui-message-stream';
+export * from './ui-messages';
