@@ -183,9 +183,14 @@ describe(`${StreamHub.name}.follow`, () => {
     const plain = await followLive({ sessionId: S1, cursor: 2 });
     const held = await followLive({ sessionId: S1, cursor: 2, holdOnDrain: true });
     const drained = hub.drain(20);
-    await waitUntil(() => plain.of('stopped').length === 1);
+    await waitFor('the plain follower stopped', () => plain.of('stopped').length === 1, 10_000, 5);
     await publishEvents(broker, history.appendDeltas(S1, 1));
-    await waitUntil(() => held.of('event').length === 1);
+    await waitFor(
+      'the held follower got the event',
+      () => held.of('event').length === 1,
+      10_000,
+      5,
+    );
     expect(held.entries).toEqual([
       ['live', 2],
       ['event', 3],
