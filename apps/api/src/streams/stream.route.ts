@@ -22,6 +22,7 @@ import { API_CONFIG } from '../config/config.tokens';
 import { ApiProblem, validationFailed } from '../errors/problem';
 import { problemResponse, renderError } from '../errors/problem-response';
 import { LifecycleService } from '../health/lifecycle.service';
+import { LimitsService } from '../limits/limits.service';
 import { StreamMetricsService } from '../health/stream-metrics.service';
 import { requestId as requestIdOf } from '../logging/logger.options';
 import { logRequest } from '../logging/request-log';
@@ -52,6 +53,7 @@ export class StreamRoute {
     private readonly lifecycle: LifecycleService,
     private readonly auth: Authenticator,
     private readonly pino: PinoLogger,
+    private readonly limits: LimitsService,
     metrics: StreamMetricsService,
     @Inject(API_CONFIG) config: ApiConfig,
   ) {
@@ -87,7 +89,7 @@ export class StreamRoute {
     const headers = { ...this.corsHeaders(req), 'X-Request-Id': requestId };
     let stream: SseStream | undefined;
     try {
-      const request = await this.admit(req, rawId, parseQuery(query));
+      const request = await this.admit(req, res, rawId, parseQuery(query));
       stream = serveSse(
         this.streams.engine,
         res,
@@ -100,9 +102,13 @@ export class StreamRoute {
     if (!stream) this.finished(res, requestId, startedAt);
   }
 
-  /** Every check that may refuse a stream, in the protocol's order (docs/protocol.md §8.8). */
+  /**
+   * Every check that may refuse a stream, in the protocol's order (docs/protocol.md §8.8); the
+   * last takes the stream's slot under the caps (§8.14), given back when the connection closes.
+   */
   private async admit(
     req: IncomingMessage,
+    res: ServerResponse,
     rawId: string,
     query: ParsedUrlQuery,
   ): Promise<SseRequest> {
@@ -110,11 +116,11 @@ export class StreamRoute {
     const body = unsupportedBody((name) => rawHeader(req, name));
     if (body) throw body;
     const id = decodeParam(rawId);
-    await this.auth.authenticate(
-      { authorization: rawHeader(req, 'authorization'), accessToken: query.access_token },
-      STREAM_ACCESS,
-      id,
-    );
+    const credentials = {
+      authorization: rawHeader(req, 'authorization'),
+      accessToken: query.access_token,
+    };
+    await this.auth.authenticate(credentials, STREAM_ACCESS, id);
     const sessionId = this.sessionId.transform(id);
     if (this.lifecycle.draining) {
       throw new ApiProblem(
@@ -127,6 +133,12 @@ export class StreamRoute {
     const cursor = streamCursor(rawHeader(req, 'last-event-id'), query.after);
     const head = await this.streams.engine.resolveHead(sessionId, cursor);
     if (!head) throw new SessionNotFoundError(sessionId);
+    const release = this.limits.streams.acquire(
+      sessionId,
+      this.auth.credentialKey(credentials, STREAM_ACCESS),
+    );
+    if (res.closed || res.socket === null || res.socket.destroyed) release();
+    else res.once('close', release);
     return { sessionId, cursor, head };
   }
 

@@ -132,6 +132,21 @@ describe(SessionStream.name, () => {
     stream.close();
   });
 
+  it('retries a 429 rate_limited no sooner than its Retry-After', async () => {
+    const { server, clock, stream, seen } = setup({ random: () => 0 });
+    server.reply(problem(429, 'rate_limited', { 'retry-after': '7' }));
+    stream.start();
+    await flush();
+    expect(seen.reconnects[0].delayMs).toBe(7000);
+    server.sse();
+    await clock.advance(6999);
+    expect(server.requests).toHaveLength(1);
+    await clock.advance(1);
+    expect(server.requests).toHaveLength(2);
+    expect(stream.closed).toBe(false);
+    stream.close();
+  });
+
   it('retries a 503 no sooner than its Retry-After and a network error with backoff', async () => {
     const { server, clock, stream, seen } = setup({ random: () => 0 });
     server.reply(problem(503, 'unavailable', { 'retry-after': '3' }), 'network-error');

@@ -48,6 +48,19 @@ describe(`${StreamHub.name} flow control and shutdown`, () => {
     expect(healthy.seqs).toEqual(Array.from({ length: published + 2 }, (_, i) => i + 1));
   });
 
+  it('delivers one frame larger than the limit to a client that keeps up', async () => {
+    f = await HubFixture.start({ maxBufferBytes: 8 * 1024 });
+    const [S1] = sessionIds(1, 'b');
+    f.history.create(S1, 'ACTIVE');
+    const reader = await f.openLive(S1);
+    await f.publish(f.history.appendDeltas(S1, 1, 32 * 1024));
+    await reader.waitFor((c) => c.seqs.length === 3);
+    await f.publish(f.history.appendDeltas(S1, 1, 16));
+    await reader.waitFor((c) => c.seqs.length === 4);
+    expect(reader.seqs).toEqual([1, 2, 3, 4]);
+    expect(f.metrics.get('slowClientClosed')).toBe(0);
+  });
+
   it('drains: a jittered retry to every stream, closes spread over the duration', async () => {
     f = await HubFixture.start();
     const [S1, S2] = sessionIds(2, 'd');
