@@ -44,7 +44,12 @@ function fromSchema(schema: Schema, doc: OpenApi, depth = 0): fc.Arbitrary<unkno
   const near = fc.oneof(hostileString, hostileNumber, fc.constant(null), fc.boolean());
   switch (schema.type) {
     case 'string':
-      return fc.oneof({ weight: 3, arbitrary: fc.string({ maxLength: 40 }) }, near);
+      // Mostly values a valid request could carry (ids, content), else anything.
+      return fc.oneof(
+        { weight: 4, arbitrary: fc.stringMatching(/^[A-Za-z0-9._:-]{1,40}$/) },
+        { weight: 2, arbitrary: fc.string({ maxLength: 40 }) },
+        near,
+      );
     case 'integer':
     case 'number':
       return fc.oneof({ weight: 3, arbitrary: fc.nat(300) }, near);
@@ -158,6 +163,22 @@ describe('Fuzz: the REST API from its OpenAPI document', () => {
             nil: undefined,
           }),
         })
+        // One case in five is a well-formed message to a session (near-valid only in its values).
+        .chain((r) =>
+          fc.tuple(fc.nat(4), fc.constantFrom(...sessionIds)).map(([pick, id]) =>
+            pick > 0
+              ? r
+              : {
+                  ...r,
+                  operation: operations.find((o) => o.path.endsWith('/messages'))!,
+                  id,
+                  method: undefined,
+                  body: 'schema',
+                  contentType: 'application/json',
+                  headerJunk: undefined,
+                },
+          ),
+        )
         .chain((r) => {
           const schema = r.operation.op.requestBody?.content['application/json']?.schema;
           return (schema ? fromSchema(schema, doc) : fc.jsonValue()).map((value) => ({
