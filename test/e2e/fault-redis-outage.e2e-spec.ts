@@ -96,6 +96,11 @@ describe('Fault suite: Redis down for a long time', () => {
       const deliveredWithinMs = Date.now() - downAt;
       expect(Date.now() - downAt).toBeLessThan(OUTAGE_MS);
       for (const url of c.apiUrls) expect((await fetch(`${url}/readyz`)).status).toBe(503);
+      // The message limit went on counting on each node alone (it fails open to a per-node limit).
+      const fallbacks = await Promise.all(
+        c.apiUrls.map((url) => metric(url, 'sessionwire_rate_limit_local_fallbacks_total')),
+      );
+      expect(fallbacks.reduce((a, b) => a + b, 0)).toBe(sessionIds.length + 1);
       await sleep(OUTAGE_MS - (Date.now() - downAt));
       await redis.launch();
       const upAt = Date.now();
