@@ -36,7 +36,7 @@ export class FaultClient {
   constructor(
     private readonly baseUrl: string,
     readonly sessionId: string,
-    private readonly options: { churnMs?: number } = {},
+    private readonly options: { churnMs?: number; headers?: Record<string, string> } = {},
   ) {}
 
   start(): this {
@@ -79,7 +79,10 @@ export class FaultClient {
   }
 
   private async connectOnce(signal: AbortSignal): Promise<void> {
-    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    const headers: Record<string, string> = {
+      accept: 'text/event-stream',
+      ...this.options.headers,
+    };
     if (this.lastEventId !== undefined) headers['last-event-id'] = this.lastEventId;
     const response = await fetch(`${this.baseUrl}/v1/sessions/${this.sessionId}/stream`, {
       headers,

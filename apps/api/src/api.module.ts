@@ -7,6 +7,7 @@ import {
   type DatabaseHandle,
 } from '@sessionwire/events';
 import { BROKER, type Broker } from '@sessionwire/transport/server';
+import type { Cluster, Redis } from 'ioredis';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AuthGuard } from './auth/auth.guard';
@@ -18,6 +19,7 @@ import { AiSdkModule } from './ai-sdk/ai-sdk.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleService } from './health/lifecycle.service';
 import { StreamMetricsService } from './health/stream-metrics.service';
+import { LIMITS_REDIS, LimitsService } from './limits/limits.service';
 import { loggerOptions } from './logging/logger.options';
 import { SessionsModule } from './sessions/sessions.module';
 import { StreamsModule } from './streams/streams.module';
@@ -26,6 +28,8 @@ import { StreamsModule } from './streams/streams.module';
 export interface ApiRuntime {
   database: DatabaseHandle;
   broker: Broker;
+  /** Where the message rate limit counts, shared by the nodes; unset: each node counts alone. */
+  limitsRedis?: Redis | Cluster;
   /** Where the request and app logs go; stdout when unset. */
   logDestination?: DestinationStream;
 }
@@ -43,6 +47,8 @@ export class ApiModule {
       Authenticator,
       LifecycleService,
       { provide: StreamMetricsService, useValue: metrics },
+      { provide: LIMITS_REDIS, useValue: runtime.limitsRedis },
+      LimitsService,
     ];
     return {
       module: ApiModule,
@@ -68,6 +74,7 @@ export class ApiModule {
         Authenticator,
         LifecycleService,
         StreamMetricsService,
+        LimitsService,
       ],
     };
   }

@@ -31,7 +31,7 @@ export async function createApiApp(
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
-  configureHttpServer(app.getHttpServer());
+  configureHttpServer(app.getHttpServer(), config.http);
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { runMain, stopOnSignals } from '@sessionwire/app-kit';
 import { connectPostgres, migratePostgres } from '@sessionwire/events';
-import { createRedisBroker } from '@sessionwire/transport/server';
+import { createRedisBroker, createRedisCommandClient } from '@sessionwire/transport/server';
 import pino from 'pino';
 import { createApiApp, drainApiApp } from './bootstrap';
 import {
@@ -43,7 +43,11 @@ async function serve(config: ApiProcessConfig): Promise<void> {
     connectionName: APPLICATION_NAME,
     onError: (error, context) => log.warn({ err: error, context }, 'redis error'),
   });
-  const app = await createApiApp(config, { database, broker });
+  const limitsRedis = createRedisCommandClient(config.redis, {
+    connectionName: `${APPLICATION_NAME}-limits`,
+    onError: (error) => log.debug({ err: error }, 'redis error (rate limits)'),
+  });
+  const app = await createApiApp(config, { database, broker, limitsRedis });
   await app.listen(config.port);
   log.info({ port: config.port }, 'api listening');
 
@@ -52,6 +56,7 @@ async function serve(config: ApiProcessConfig): Promise<void> {
     drainMs: config.drainMs,
     stop: async () => {
       await drainApiApp(app, config);
+      limitsRedis.disconnect();
       await Promise.allSettled([broker.close(), database.close()]);
     },
   });

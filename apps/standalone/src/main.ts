@@ -34,6 +34,7 @@ async function main(): Promise<void> {
   const api = await createApiApp(config.api, {
     database: runtime.apiDatabase,
     broker: runtime.broker,
+    limitsRedis: runtime.limitsRedis,
   });
   const worker = await createWorker(config.worker, {
     database: runtime.workerDatabase,

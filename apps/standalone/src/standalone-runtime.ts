@@ -5,7 +5,13 @@ import {
   migratePostgres,
   type DatabaseHandle,
 } from '@sessionwire/events';
-import { createRedisBroker, MemoryBroker, type Broker } from '@sessionwire/transport/server';
+import {
+  createRedisBroker,
+  createRedisCommandClient,
+  MemoryBroker,
+  type Broker,
+} from '@sessionwire/transport/server';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { lockDataDir, type DataDirLock } from './data-dir-lock';
 import type { StandaloneMode } from './standalone-config';
@@ -16,6 +22,8 @@ export interface StandaloneRuntime {
   /** The worker's (sessionwire-worker on Postgres; the same embedded database on PGlite). */
   workerDatabase: DatabaseHandle;
   broker: Broker;
+  /** Where the API's message rate limit counts (with Redis only, shared with other nodes). */
+  limitsRedis?: Redis | Cluster;
   close(): Promise<void>;
 }
 
@@ -60,11 +68,17 @@ export async function openRuntime(
           onError: (error, context) => log.warn({ err: error, context }, 'redis error'),
         })
       : new MemoryBroker();
+  const limitsRedis =
+    mode.broker === 'redis'
+      ? createRedisCommandClient(mode.redis, { connectionName: 'sessionwire-standalone-limits' })
+      : undefined;
   return {
     apiDatabase: databases[0],
     workerDatabase: databases[databases.length - 1],
     broker,
+    limitsRedis,
     close: async () => {
+      limitsRedis?.disconnect();
       await broker.close();
       for (const database of databases) await database.close();
       lock?.release();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { API_CONFIG } from '../config/config.tokens';
 import { authDisabled, type ApiConfig } from '../config/api-config';
@@ -53,6 +54,16 @@ export class Authenticator implements OnModuleInit {
     const principal = await this.tokens.verify(this.credential(credentials, rule));
     this.authorize(principal, rule, sessionId);
     return principal;
+  }
+
+  /**
+   * Whom a request's streams are counted for: a digest of its credential (an API key or a
+   * session token), or `open` for everyone while auth is off. Call after {@link authenticate}.
+   */
+  credentialKey(credentials: Credentials, rule: AccessRule): string {
+    if (this.disabled) return 'open';
+    const credential = this.credential(credentials, rule);
+    return createHash('sha256').update(credential).digest('base64url').slice(0, 22);
   }
 
   private credential(credentials: Credentials, rule: AccessRule): string {

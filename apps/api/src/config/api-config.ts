@@ -45,6 +45,26 @@ export interface ApiConfig {
   databasePoolMax: number;
   /** Most writes (and requests for a connection) waiting at once; more are refused with 503. */
   databaseQueueMax: number;
+  /** Abuse limits (docs/protocol.md §8.15); a refused request gets 429 `rate_limited`. */
+  limits: LimitsConfig;
+  /** Node's HTTP server timeouts for receiving a request (slow or silent clients get 408). */
+  http: HttpTimeouts;
+}
+
+export interface LimitsConfig {
+  /** Streams of one session open at once on one node. */
+  maxStreamsPerSession: number;
+  /** Streams of one credential (API key, session token, or everyone with auth off) on one node. */
+  maxStreamsPerCredential: number;
+  /** Messages posted to one session in a minute, counted across nodes in Redis. */
+  maxMessagesPerSessionPerMinute: number;
+}
+
+export interface HttpTimeouts {
+  /** From a request's first byte to the end of its headers. */
+  headersTimeoutMs: number;
+  /** From a request's first byte to the end of its body (never cuts a response, so no stream). */
+  requestTimeoutMs: number;
 }
 
 /** The configuration of `start:api`: the app's, and the connections its `main` opens. */
@@ -76,6 +96,11 @@ const schema = z.object({
   APPEND_COMMITS_MAX: integer(1, 1000).default(4),
   DATABASE_POOL_MAX: integer(1, 1000).default(10),
   DATABASE_QUEUE_MAX: integer(1, 1_000_000).default(10_000),
+  MAX_STREAMS_PER_SESSION: integer(1, 1_000_000).default(100),
+  MAX_STREAMS_PER_CREDENTIAL: integer(1, 10_000_000).default(20_000),
+  MAX_MESSAGES_PER_SESSION_PER_MINUTE: integer(1, 1_000_000).default(120),
+  HTTP_HEADERS_TIMEOUT_MS: integer(100, 600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: integer(100, 3_600_000).default(30_000),
   API_KEYS: list(z.string().min(16, 'every key must have at least 16 characters')).optional(),
   AUTH_SECRET: z
     .string()
@@ -122,6 +147,9 @@ export function loadApiConfig(
   const connections = readConnections(c, options);
   const apiKeys = c.API_KEYS ?? [];
   const production = c.NODE_ENV === 'production';
+  if (c.HTTP_REQUEST_TIMEOUT_MS < c.HTTP_HEADERS_TIMEOUT_MS) {
+    throw new ConfigError('HTTP_REQUEST_TIMEOUT_MS', 'must be at least HTTP_HEADERS_TIMEOUT_MS');
+  }
   if (production && apiKeys.length === 0 && !c.AUTH_SECRET) {
     throw new ConfigError('API_KEYS or AUTH_SECRET', 'is required when NODE_ENV=production');
   }
@@ -146,6 +174,15 @@ export function loadApiConfig(
     appendCommitsMax: c.APPEND_COMMITS_MAX,
     databasePoolMax: c.DATABASE_POOL_MAX,
     databaseQueueMax: c.DATABASE_QUEUE_MAX,
+    limits: {
+      maxStreamsPerSession: c.MAX_STREAMS_PER_SESSION,
+      maxStreamsPerCredential: c.MAX_STREAMS_PER_CREDENTIAL,
+      maxMessagesPerSessionPerMinute: c.MAX_MESSAGES_PER_SESSION_PER_MINUTE,
+    },
+    http: {
+      headersTimeoutMs: c.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: c.HTTP_REQUEST_TIMEOUT_MS,
+    },
   };
 }
 

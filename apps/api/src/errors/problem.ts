@@ -9,6 +9,7 @@ const TITLES: Record<ErrorCode, string> = {
   session_not_found: 'Session not found',
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
+  request_timeout: 'Request timeout',
   session_ended: 'Session ended',
   idempotency_conflict: 'Idempotency conflict',
   illegal_transition: 'Illegal transition',
@@ -16,6 +17,8 @@ const TITLES: Record<ErrorCode, string> = {
   history_expired: 'History expired',
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
+  rate_limited: 'Too many requests',
+  header_fields_too_large: 'Request header fields too large',
   internal_error: 'Internal error',
   unavailable: 'Service unavailable',
 };

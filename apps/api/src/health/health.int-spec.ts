@@ -116,7 +116,7 @@ describe(HealthController.name, () => {
     );
     const post = doc.paths['/v1/sessions/{id}/messages'].post;
     expect(Object.keys(post.responses).sort()).toEqual(
-      ['200', '202', '400', '401', '403', '404', '409', '413', '415', '500', '503'].sort(),
+      ['200', '202', '400', '401', '403', '404', '409', '413', '415', '429', '500', '503'].sort(),
     );
     expect(post.responses['409'].content['application/problem+json'].schema.$ref).toBe(
       '#/components/schemas/Problem',

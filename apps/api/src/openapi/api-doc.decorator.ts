@@ -46,6 +46,7 @@ const ERROR_TEXT: Record<number, string> = {
   410: 'history_expired: retention removed events asked for; `oldestSeq` is the first one left',
   413: 'payload_too_large: body over the limit or content over MAX_MESSAGE_BYTES',
   415: 'unsupported_media_type: a body that is not application/json',
+  429: 'rate_limited: a per-session or per-credential limit on open streams or messages (Retry-After)',
   500: 'internal_error: generic text with an errorId',
   503: 'unavailable: draining or Postgres unreachable (Retry-After)',
 };

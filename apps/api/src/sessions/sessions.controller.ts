@@ -82,7 +82,7 @@ export class SessionsController {
     ok: [202, 'MessageAccepted'],
     also: [[200, 'MessageAccepted', 'duplicate: the same clientMessageId and content']],
     auth: 'write',
-    errors: [409, 413],
+    errors: [409, 413, 429],
   })
   async postMessage(
     @SessionId() id: string,

@@ -15,6 +15,7 @@ import type { ApiConfig } from '../config/api-config';
 import { API_CONFIG } from '../config/config.tokens';
 import { TokenService } from '../auth/token.service';
 import { ApiProblem, validationFailed } from '../errors/problem';
+import { LimitsService } from '../limits/limits.service';
 import { decodeListCursor, encodeListCursor, toSession } from './session.mapper';
 import type {
   CreateSessionBody,
@@ -31,6 +32,7 @@ export class SessionsService {
     private readonly store: EventStore,
     private readonly leases: LeaseStore,
     private readonly tokens: TokenService,
+    private readonly limits: LimitsService,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
@@ -119,6 +121,7 @@ export class SessionsService {
         `content is ${bytes} bytes; the limit is ${this.config.maxMessageBytes} bytes of UTF-8`,
       );
     }
+    await this.limits.messages.consume(sessionId);
     const clientMessageId = body.clientMessageId ?? uuidv7();
     const { event, duplicate } = await this.store.appendUserMessage(sessionId, {
       clientMessageId,

@@ -49,7 +49,7 @@ export const STREAM_OPERATION = {
       content: { 'text/event-stream': { schema: { type: 'string' }, example: SSE_EXAMPLE } },
     },
     204: { description: 'the session is ENDED and the cursor is at its head' },
-    ...problemResponseObjects([400, 401, 403, 404, 500, 503]),
+    ...problemResponseObjects([400, 401, 403, 404, 429, 500, 503]),
   },
   security: [{ bearer: [] }, { access_token: [] }],
 };

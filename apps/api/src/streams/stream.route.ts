@@ -21,6 +21,7 @@ import { API_CONFIG } from '../config/config.tokens';
 import { ApiProblem, validationFailed } from '../errors/problem';
 import { problemResponse, renderError } from '../errors/problem-response';
 import { LifecycleService } from '../health/lifecycle.service';
+import { LimitsService } from '../limits/limits.service';
 import { StreamMetricsService } from '../health/stream-metrics.service';
 import { requestId as requestIdOf } from '../logging/logger.options';
 import { logRequest } from '../logging/request-log';
@@ -39,6 +40,13 @@ export interface AdmittedStream {
   headers: Record<string, string>;
   requestId: string;
   startedAt: number;
+}
+
+/** What {@link StreamRoute} knows of a stream once its credentials, id and node state passed. */
+interface Admitted {
+  sessionId: string;
+  /** The credential the per-credential stream cap counts (a hash, never the secret). */
+  credentialKey: string;
 }
 
 /**
@@ -75,6 +83,7 @@ export class StreamRoute {
     private readonly lifecycle: LifecycleService,
     private readonly auth: Authenticator,
     private readonly pino: PinoLogger,
+    private readonly limits: LimitsService,
     metrics: StreamMetricsService,
     @Inject(API_CONFIG) config: ApiConfig,
   ) {
@@ -84,7 +93,8 @@ export class StreamRoute {
       scheduler: new FlushScheduler(),
       metrics,
       maxBufferBytes: config.streamMaxBufferBytes,
-      onClose: (stream) => this.logClosed(stream.response, stream.requestId ?? '', stream.startedAt),
+      onClose: (stream) =>
+        this.logClosed(stream.response, stream.requestId ?? '', stream.startedAt),
     };
   }
 
@@ -127,11 +137,18 @@ export class StreamRoute {
     let open = false;
     try {
       const parsed = parseQuery(query);
-      const sessionId = await this.admit(req, rawId, parsed);
+      const admitted = await this.admit(req, rawId, parsed);
       if (frontEnd) {
-        open = await frontEnd.open(res, { sessionId, headers, requestId, startedAt });
+        this.takeSlot(res, admitted);
+        open = await frontEnd.open(res, {
+          sessionId: admitted.sessionId,
+          headers,
+          requestId,
+          startedAt,
+        });
       } else {
-        const request = await this.resolve(req, sessionId, parsed);
+        const request = await this.resolve(req, admitted.sessionId, parsed);
+        this.takeSlot(res, admitted);
         open = !!serveSse(
           this.streams.engine,
           res,
@@ -147,18 +164,22 @@ export class StreamRoute {
 
   /**
    * Every check that may refuse a stream before its cursor is read, in the protocol's order
-   * (docs/protocol.md §8.8); returns the session id.
+   * (docs/protocol.md §8.8); returns the session id and the credential the stream caps count.
    */
-  private async admit(req: IncomingMessage, rawId: string, query: ParsedUrlQuery): Promise<string> {
+  private async admit(
+    req: IncomingMessage,
+    rawId: string,
+    query: ParsedUrlQuery,
+  ): Promise<Admitted> {
     // Headers are read from rawHeaders: `req.headers` would stay built for the stream's whole life.
     const body = unsupportedBody((name) => rawHeader(req, name));
     if (body) throw body;
     const id = decodeParam(rawId);
-    await this.auth.authenticate(
-      { authorization: rawHeader(req, 'authorization'), accessToken: query.access_token },
-      STREAM_ACCESS,
-      id,
-    );
+    const credentials = {
+      authorization: rawHeader(req, 'authorization'),
+      accessToken: query.access_token,
+    };
+    await this.auth.authenticate(credentials, STREAM_ACCESS, id);
     const sessionId = this.sessionId.transform(id);
     if (this.lifecycle.draining) {
       throw new ApiProblem(
@@ -168,7 +189,17 @@ export class StreamRoute {
         { expected: 'info' },
       );
     }
-    return sessionId;
+    return { sessionId, credentialKey: this.auth.credentialKey(credentials, STREAM_ACCESS) };
+  }
+
+  /**
+   * The last check: the stream's slot under the caps (§8.15), given back when the connection
+   * closes.
+   */
+  private takeSlot(res: ServerResponse, { sessionId, credentialKey }: Admitted): void {
+    const release = this.limits.streams.acquire(sessionId, credentialKey);
+    if (res.closed || res.socket === null || res.socket.destroyed) release();
+    else res.once('close', release);
   }
 
   /** The stream's cursor and the session's head (404 when there is none). */

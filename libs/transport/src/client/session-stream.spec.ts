@@ -132,6 +132,45 @@ describe(SessionStream.name, () => {
     stream.close();
   });
 
+  it('keeps its cursor on a gap below it, so no event comes twice', async () => {
+    const { server, stream, seen } = setup();
+    const body = server.sse();
+    stream.start();
+    await flush();
+    const gap = {
+      sessionId: SESSION_ID,
+      reason: 'replay_gap_exceeded' as const,
+      fromSeq: 1,
+      toSeq: 2,
+      headSeq: 4,
+      state: 'ACTIVE' as const,
+      activity: 'running' as const,
+      historyUrl: `/v1/sessions/${SESSION_ID}/events?after=0&limit=1000`,
+    };
+    body.push(
+      eventFrame(3) + eventFrame(4) + controlFrame({ event: 'gap', data: gap }) + eventFrame(4),
+    );
+    await flush();
+    expect(seen.events).toEqual([3, 4]);
+    expect(stream.lastSeq).toBe(4);
+    stream.close();
+  });
+
+  it('retries a 429 rate_limited no sooner than its Retry-After', async () => {
+    const { server, clock, stream, seen } = setup({ random: () => 0 });
+    server.reply(problem(429, 'rate_limited', { 'retry-after': '7' }));
+    stream.start();
+    await flush();
+    expect(seen.reconnects[0].delayMs).toBe(7000);
+    server.sse();
+    await clock.advance(6999);
+    expect(server.requests).toHaveLength(1);
+    await clock.advance(1);
+    expect(server.requests).toHaveLength(2);
+    expect(stream.closed).toBe(false);
+    stream.close();
+  });
+
   it('retries a 503 no sooner than its Retry-After and a network error with backoff', async () => {
     const { server, clock, stream, seen } = setup({ random: () => 0 });
     server.reply(problem(503, 'unavailable', { 'retry-after': '3' }), 'network-error');

@@ -312,7 +312,12 @@ export class SessionStream
         return;
       }
       case 'gap':
-        this.seq = frame.gap.toSeq;
+        // Only `cursor_ahead` moves the cursor back (the client must reload); any other gap
+        // below the cursor announces nothing new and must not make events come twice.
+        this.seq =
+          frame.gap.reason === 'cursor_ahead'
+            ? frame.gap.toSeq
+            : Math.max(this.seq, frame.gap.toSeq);
         this.setStatus({
           state: frame.gap.state,
           activity: frame.gap.activity,

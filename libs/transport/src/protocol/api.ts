@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   session_not_found: 404,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   session_ended: 409,
   idempotency_conflict: 409,
   illegal_transition: 409,
@@ -53,6 +54,8 @@ export const ERROR_CODES = {
   history_expired: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  rate_limited: 429,
+  header_fields_too_large: 431,
   internal_error: 500,
   unavailable: 503,
 } as const;

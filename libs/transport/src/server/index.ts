@@ -3,6 +3,7 @@ export * from './memory-broker';
 export * from './redis-broker';
 export * from './redis-cluster-broker';
 export * from './broker-factory';
+export * from './redis-client';
 export * from './error-throttle';
 export * from './history';
 export * from './stream-metrics';

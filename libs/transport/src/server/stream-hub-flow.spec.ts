@@ -49,9 +49,24 @@ describe(`${StreamHub.name} flow control and shutdown`, () => {
     expect(f.metrics.get('slowClientClosed')).toBe(1);
     await waitFor('one open stream', () => f.hub.openStreams === 1, 10_000, 10); // the paused client itself never reads the FIN
     stuck.close();
-    expect(maxUnsent).toBeLessThanOrEqual(limit);
+    // the limit leaves room for one frame (4 KiB of text and its envelope) on top
+    expect(maxUnsent).toBeLessThanOrEqual(limit + 8 * 1024);
     await healthy.waitFor((c) => c.seqs.length === published + 2, 30_000);
     expect(healthy.seqs).toEqual(Array.from({ length: published + 2 }, (_, i) => i + 1));
+  });
+
+  it('delivers one frame larger than the limit to a client that keeps up', async () => {
+    f = await HubFixture.start({ maxBufferBytes: 8 * 1024 });
+    const [S1] = sessionIds(1, 'b');
+    f.history.create(S1, 'ACTIVE');
+    const reader = await f.openLive(S1);
+    await f.publish([
+      ...f.history.appendDeltas(S1, 1, 32 * 1024),
+      ...f.history.appendDeltas(S1, 1, 16),
+    ]);
+    await reader.waitFor((c) => c.seqs.length === 4);
+    expect(reader.seqs).toEqual([1, 2, 3, 4]);
+    expect(f.metrics.get('slowClientClosed')).toBe(0);
   });
 
   it('drains: a jittered retry to every stream, closes spread over the duration', async () => {

@@ -15,6 +15,39 @@ class ReconnectingBroker extends MemoryBroker {
   }
 }
 
+/** A MemoryBroker whose subscriptions hang until `release` (Redis away): hints are lost meanwhile. */
+class StalledBroker extends MemoryBroker {
+  private stalled: (() => void)[] = [];
+  override subscribe(...args: Parameters<MemoryBroker['subscribe']>) {
+    return new Promise<void>((resolve) => this.stalled.push(resolve)).then(() =>
+      super.subscribe(...args),
+    );
+  }
+  release(): void {
+    for (const resolve of this.stalled.splice(0)) resolve();
+  }
+}
+
+describe(`${StreamHub.name} while the broker cannot subscribe`, () => {
+  it('serves a new stream through the periodic sync, then through hints once subscribed', async () => {
+    const stalled = new StalledBroker();
+    const f = await HubFixture.start({ syncIntervalMs: 50, subscribeWaitMs: 100 }, stalled);
+    try {
+      const [S1] = sessionIds(1, 'r');
+      f.history.create(S1, 'ACTIVE');
+      const client = await f.openLive(S1);
+      f.history.appendDeltas(S1, 3); // written to the log; the hint is lost
+      await client.waitFor((c) => c.seqs.length === 5);
+      stalled.release();
+      await f.publish(f.history.appendDeltas(S1, 1));
+      await client.waitFor((c) => c.seqs.length === 6);
+      expect(client.seqs).toEqual([1, 2, 3, 4, 5, 6]);
+    } finally {
+      await f.stop();
+    }
+  });
+});
+
 describe(`${StreamHub.name} live repair and sync`, () => {
   let f: HubFixture;
   let broker: ReconnectingBroker;

@@ -27,6 +27,12 @@ export interface StreamHubOptions {
   pageSize?: number;
   /** Byte bound of each session's tail cache of recent events (default 256 KiB). */
   tailCacheBytes?: number;
+  /**
+   * How long a resume waits for its session's channel to be subscribed (default 1000 ms). Past
+   * that (Redis is away) it goes on: the periodic sync delivers, and when the subscription comes
+   * through, the broker's resubscribe makes every session catch up.
+   */
+  subscribeWaitMs?: number;
 }
 
 const consoleLog: HubLog = {
@@ -203,7 +209,7 @@ export class StreamHub {
   private async resume(follower: Follower): Promise<void> {
     const { fanout } = follower;
     try {
-      await fanout.whenSubscribed();
+      await waitAtMost(fanout.whenSubscribed(), this.options.subscribeWaitMs ?? 1000);
       if (!follower.isOpen) return;
       const result = await follower.run();
       this.metrics.resume(result.outcome);
@@ -274,4 +280,15 @@ export class StreamHub {
 function stoppedAtOnce(sink: StreamSink, reason: StopReason): Following {
   queueMicrotask(() => sink.stopped(reason));
   return { close: () => undefined, done: Promise.resolve() };
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first; rejects with it. */
+async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  try {
+    await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -51,7 +51,8 @@ function onResponseDrain(this: WrittenResponse): void {
  * One client's long-lived response, whatever bytes a front end writes on it (SSE frames, AI SDK
  * chunks). Chunks queued in one event-loop turn leave in one `write()`; after a `write()` returns
  * false nothing more is written until `drain`. When the unsent bytes (the response's and socket's
- * buffers, plus the queue) pass `maxBufferBytes`, the response is destroyed: the client resumes
+ * buffers, plus the queue) pass `maxBufferBytes` plus the largest chunk it was given, the
+ * response is destroyed: the client resumes
  * from its last id elsewhere, and memory stays bounded. An idle writer holds no closure, timer or
  * promise: the response's events reach it through shared listeners, and a subclass learns of the
  * close through {@link closed}.
@@ -59,6 +60,7 @@ function onResponseDrain(this: WrittenResponse): void {
 export class StreamWriter {
   private queue: Buffer[] | undefined;
   private queuedBytes = 0;
+  private largestChunk = 0;
   private stamps: number[] | undefined;
   private waitingDrain = false;
   private ending = false;
@@ -89,8 +91,11 @@ export class StreamWriter {
     if (!this.isOpen) return;
     (this.queue ??= []).push(chunk);
     this.queuedBytes += chunk.length;
+    this.largestChunk = Math.max(this.largestChunk, chunk.length);
     if (createdAtMs !== undefined) (this.stamps ??= []).push(createdAtMs);
-    if (this.unsentBytes > this.options.maxBufferBytes) {
+    // The cap leaves room for one frame on top: a frame larger than the cap still reaches a
+    // reader that keeps up, instead of cutting it again at the same frame on every resume.
+    if (this.unsentBytes > this.options.maxBufferBytes + this.largestChunk) {
       this.options.metrics.slowClientClosed();
       this.destroy();
       return;

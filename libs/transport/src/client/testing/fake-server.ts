@@ -31,6 +31,11 @@ export class SseBody {
     if (!this.done) this.controller.enqueue(this.encoder.encode(text));
   }
 
+  /** Writes raw bytes (a chunk may end inside a UTF-8 character or a line). */
+  pushBytes(bytes: Uint8Array): void {
+    if (!this.done) this.controller.enqueue(bytes);
+  }
+
   close(): void {
     if (this.done) return;
     this.done = true;
