@@ -11,7 +11,7 @@ import { sentMessageSchema, type ChatRequest } from './ai-sdk.schemas';
 /** Events per read when the session is folded into messages. */
 const PAGE = 1000;
 /** How long a stop waits for an accepted message's turn to begin, so that it can interrupt it. */
-const STOP_WAIT_MS = 10_000;
+const STOP_WAIT_MS = 5_000;
 const STOP_POLL_MS = [25, 50, 100, 200, 250];
 
 /** Decides the AI SDK adapter's operations (PROTOCOL §9) on top of the sessions' own. */
