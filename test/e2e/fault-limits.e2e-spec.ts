@@ -1,7 +1,11 @@
-import { LocalCluster } from '../cluster';
-import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
 import { waitFor } from '../process';
-import { expectMatchesLog, FAULT_ENV, FaultClient, readLog, waitForTurns } from './fault-support';
+import {
+  expectMatchesLog,
+  FaultClient,
+  readLog,
+  useFaultCluster,
+  waitForTurns,
+} from './fault-support';
 
 const HOG_KEY = 'hog-key-0123456789abcdef';
 const GOOD_KEY = 'good-key-0123456789abcdef';
@@ -14,38 +18,23 @@ const MESSAGES = 5;
 // are refused with 429 (Retry-After) while every other client keeps its stream, and a refused
 // message appends nothing.
 describe('Fault suite: abuse limits', () => {
-  let db: TestDatabase;
-  let cluster: LocalCluster | undefined;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    cluster = await LocalCluster.start({
-      apiNodes: 2,
-      workers: 1,
-      databaseUrl: db.url,
-      redisUrl: testRedisUrl(),
-      env: {
-        ...FAULT_ENV,
-        REDIS_PREFIX: testRedisPrefix(),
-        API_KEYS: `${HOG_KEY},${GOOD_KEY}`,
-        MAX_STREAMS_PER_SESSION: String(PER_SESSION),
-        MAX_STREAMS_PER_CREDENTIAL: String(PER_CREDENTIAL),
-        MAX_MESSAGES_PER_SESSION_PER_MINUTE: String(MESSAGES),
-      },
-    });
-  }, 90_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-    await db?.drop();
-  }, 60_000);
+  const suite = useFaultCluster({
+    apiNodes: 2,
+    workers: 1,
+    env: {
+      API_KEYS: `${HOG_KEY},${GOOD_KEY}`,
+      MAX_STREAMS_PER_SESSION: String(PER_SESSION),
+      MAX_STREAMS_PER_CREDENTIAL: String(PER_CREDENTIAL),
+      MAX_MESSAGES_PER_SESSION_PER_MINUTE: String(MESSAGES),
+    },
+  });
 
   async function request(url: string, key: string, init: RequestInit = {}) {
     return fetch(url, { ...init, headers: { ...auth(key), ...init.headers } });
   }
 
   async function createSession(): Promise<string> {
-    const response = await request(`${cluster!.url}/v1/sessions`, GOOD_KEY, {
+    const response = await request(`${suite.cluster.url}/v1/sessions`, GOOD_KEY, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{}',
@@ -78,7 +67,7 @@ describe('Fault suite: abuse limits', () => {
   }
 
   it('refuses streams past the per-session and per-credential caps while other streams go on', async () => {
-    const c = cluster!;
+    const c = suite.cluster;
     const node = c.apiUrls[0];
     const [busy, other] = [await createSession(), await createSession()];
     const good = [busy, busy, other].map((id) =>
@@ -120,7 +109,7 @@ describe('Fault suite: abuse limits', () => {
     for (const id of [busy, other]) {
       expect((await postMessage(c.url, id, '/stream 30 5')).status).toBe(202);
     }
-    await waitForTurns(db, [busy, other], 1);
+    await waitForTurns(suite.db, [busy, other], 1);
     for (const abort of held.splice(0)) abort.abort();
     await waitFor(
       'a freed slot is taken',
@@ -139,11 +128,11 @@ describe('Fault suite: abuse limits', () => {
       ).toBe(202);
     }
     await Promise.all(good.map((g) => g.finished(30_000)));
-    for (const client of good) expectMatchesLog(client, await readLog(db, client.sessionId));
+    for (const client of good) expectMatchesLog(client, await readLog(suite.db, client.sessionId));
   }, 90_000);
 
   it('refuses messages past the per-session rate across nodes and appends nothing for them', async () => {
-    const c = cluster!;
+    const c = suite.cluster;
     const sessionId = await createSession();
     const statuses: number[] = [];
     for (let i = 0; i < MESSAGES + 4; i++) {
@@ -160,8 +149,8 @@ describe('Fault suite: abuse limits', () => {
     // Another session is not affected.
     const other = await createSession();
     expect((await postMessage(c.url, other, 'hi')).status).toBe(202);
-    await waitForTurns(db, [sessionId], MESSAGES);
-    const log = await readLog(db, sessionId);
+    await waitForTurns(suite.db, [sessionId], MESSAGES);
+    const log = await readLog(suite.db, sessionId);
     expect(
       log
         .filter((e) => e.type === 'message.user')

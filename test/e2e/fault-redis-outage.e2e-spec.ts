@@ -1,15 +1,13 @@
 import { sessionChannel } from '../../libs/transport/src/server/broker';
-import { LocalCluster } from '../cluster';
-import { createTestDatabase, type TestDatabase } from '../database';
+import type { TestDatabase } from '../database';
 import { sleep, waitFor } from '../process';
 import {
   createSessions,
   endAndVerify,
-  FAULT_ENV,
   FaultClient,
   post,
   readLog,
-  PrivateRedis,
+  useFaultCluster,
   waitForTurns,
 } from './fault-support';
 
@@ -34,32 +32,17 @@ async function delivered(db: TestDatabase, clients: FaultClient[]): Promise<bool
 // Redis away for half a minute: live delivery goes on through the periodic sync, readiness says
 // so, messages are still taken, and when Redis returns every node resubscribes by itself.
 describe('Fault suite: Redis down for a long time', () => {
-  let db: TestDatabase;
-  let redis: PrivateRedis;
-  let cluster: LocalCluster | undefined;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    redis = await PrivateRedis.start();
-    cluster = await LocalCluster.start({
-      apiNodes: 2,
-      workers: 2,
-      databaseUrl: db.url,
-      redisUrl: redis.url,
-      env: { ...FAULT_ENV, MAX_REPLAY_GAP: '100000' },
-    });
-  }, 90_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-    await redis?.kill();
-    await db?.drop();
-  }, 60_000);
+  const suite = useFaultCluster({
+    apiNodes: 2,
+    workers: 2,
+    redis: 'private',
+    env: { MAX_REPLAY_GAP: '100000' },
+  });
 
   it(
     `streams through a ${OUTAGE_MS / 1000} s Redis outage and resubscribes with no restart`,
     async () => {
-      const c = cluster!;
+      const c = suite.cluster;
       const sessionIds = await createSessions(c.url, 4);
       const clients = Array.from({ length: 12 }, (_, i) =>
         new FaultClient(c.url, sessionIds[i % 4]).start(),
@@ -72,7 +55,7 @@ describe('Fault suite: Redis down for a long time', () => {
         await post(`${c.url}/v1/sessions/${id}/messages`, { content: '/stream 100 20' });
       }
       await sleep(500);
-      await redis.kill();
+      await suite.redis.kill();
       const downAt = Date.now();
       for (const url of c.apiUrls) {
         await waitFor(
@@ -90,9 +73,14 @@ describe('Fault suite: Redis down for a long time', () => {
       for (const id of [...sessionIds, late]) {
         await post(`${c.url}/v1/sessions/${id}/messages`, { content: '/stream 20 5' });
       }
-      await waitForTurns(db, sessionIds, 2, OUTAGE_MS);
-      await waitForTurns(db, [late], 1, OUTAGE_MS);
-      await waitFor('delivery during the outage', () => delivered(db, clients), OUTAGE_MS, 250);
+      await waitForTurns(suite.db, sessionIds, 2, OUTAGE_MS);
+      await waitForTurns(suite.db, [late], 1, OUTAGE_MS);
+      await waitFor(
+        'delivery during the outage',
+        () => delivered(suite.db, clients),
+        OUTAGE_MS,
+        250,
+      );
       const deliveredWithinMs = Date.now() - downAt;
       expect(Date.now() - downAt).toBeLessThan(OUTAGE_MS);
       for (const url of c.apiUrls) expect((await fetch(`${url}/readyz`)).status).toBe(503);
@@ -102,7 +90,7 @@ describe('Fault suite: Redis down for a long time', () => {
       );
       expect(fallbacks.reduce((a, b) => a + b, 0)).toBe(sessionIds.length + 1);
       await sleep(OUTAGE_MS - (Date.now() - downAt));
-      await redis.launch();
+      await suite.redis.launch();
       const upAt = Date.now();
       for (const url of c.apiUrls) {
         await waitFor(`${url} ready`, async () => (await fetch(`${url}/readyz`)).ok, 20_000, 100);
@@ -117,15 +105,17 @@ describe('Fault suite: Redis down for a long time', () => {
       await waitFor(
         'the late session channel subscribed',
         async () =>
-          Number((await redis.cli('PUBSUB', 'NUMSUB', sessionChannel(late))).split('\n')[1]) >= 1,
+          Number(
+            (await suite.redis.cli('PUBSUB', 'NUMSUB', sessionChannel(late))).split('\n')[1],
+          ) >= 1,
         10_000,
         100,
       );
       for (const id of [...sessionIds, late]) {
         await post(`${c.url}/v1/sessions/${id}/messages`, { content: '/stream 10 5' });
       }
-      await waitForTurns(db, sessionIds, 3);
-      await endAndVerify(c, db, [...sessionIds, late], clients);
+      await waitForTurns(suite.db, sessionIds, 3);
+      await endAndVerify(c, suite.db, [...sessionIds, late], clients);
       process.stdout.write(
         `redis outage: delivered during the outage ${deliveredWithinMs} ms after it began; nodes ready ${readyAfterMs} ms after Redis returned\n`,
       );

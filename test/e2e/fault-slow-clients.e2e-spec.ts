@@ -1,14 +1,12 @@
 import { connect, type Socket } from 'node:net';
-import { LocalCluster } from '../cluster';
-import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
 import { waitFor } from '../process';
 import {
   createSessions,
   expectMatchesLog,
-  FAULT_ENV,
   FaultClient,
   post,
   readLog,
+  useFaultCluster,
   waitForTurns,
 } from './fault-support';
 
@@ -48,33 +46,18 @@ async function metric(node: string, name: string): Promise<number> {
 // Clients that hold connections without finishing their requests (slowloris) or that stop
 // reading their stream must not keep a node from serving everyone else.
 describe('Fault suite: slow and silent clients', () => {
-  let db: TestDatabase;
-  let cluster: LocalCluster | undefined;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    cluster = await LocalCluster.start({
-      apiNodes: 1,
-      workers: 1,
-      databaseUrl: db.url,
-      redisUrl: testRedisUrl(),
-      env: {
-        ...FAULT_ENV,
-        REDIS_PREFIX: testRedisPrefix(),
-        MAX_REPLAY_GAP: '100000',
-        HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
-        HTTP_REQUEST_TIMEOUT_MS: String(2 * HEADERS_TIMEOUT_MS),
-      },
-    });
-  }, 90_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-    await db?.drop();
-  }, 60_000);
+  const suite = useFaultCluster({
+    apiNodes: 1,
+    workers: 1,
+    env: {
+      MAX_REPLAY_GAP: '100000',
+      HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
+      HTTP_REQUEST_TIMEOUT_MS: String(2 * HEADERS_TIMEOUT_MS),
+    },
+  });
 
   it(`serves everyone while ${SLOWLORIS} connections never finish their headers, then closes them with 408`, async () => {
-    const node = cluster!.apiUrls[0];
+    const node = suite.cluster.apiUrls[0];
     const [sessionId] = await createSessions(node, 1);
     const client = new FaultClient(node, sessionId).start();
     const lorises: RawConnection[] = [];
@@ -95,8 +78,8 @@ describe('Fault suite: slow and silent clients', () => {
       expect(lorises.filter((l) => l.closed)).toHaveLength(0);
       expect((await fetch(`${node}/v1/sessions/${sessionId}`)).status).toBe(200);
       await post(`${node}/v1/sessions/${sessionId}/messages`, { content: '/stream 50 2' });
-      await waitForTurns(db, [sessionId], 1);
-      const log = await readLog(db, sessionId);
+      await waitForTurns(suite.db, [sessionId], 1);
+      const log = await readLog(suite.db, sessionId);
       await waitFor(
         'the stream delivered the turn',
         () => client.events.length >= log.length,
@@ -119,11 +102,11 @@ describe('Fault suite: slow and silent clients', () => {
     expect(client.interruptions).toEqual([]);
     await post(`${node}/v1/sessions/${sessionId}/end`, {});
     await client.finished(20_000);
-    expectMatchesLog(client, await readLog(db, sessionId));
+    expectMatchesLog(client, await readLog(suite.db, sessionId));
   }, 90_000);
 
   it('answers headers over the limit with 431 problem+json and keeps idle kept-alive connections', async () => {
-    const node = cluster!.apiUrls[0];
+    const node = suite.cluster.apiUrls[0];
     const big = await rawConnection(
       node,
       `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`,
@@ -142,7 +125,7 @@ describe('Fault suite: slow and silent clients', () => {
   }, 30_000);
 
   it('closes a stream whose client stops reading and keeps serving the others', async () => {
-    const node = cluster!.apiUrls[0];
+    const node = suite.cluster.apiUrls[0];
     const [sessionId] = await createSessions(node, 1);
     const healthy = new FaultClient(node, sessionId).start();
     const before = await metric(node, 'sessionwire_slow_client_closes_total');
@@ -154,7 +137,7 @@ describe('Fault suite: slow and silent clients', () => {
     // Far more than the socket buffers and STREAM_MAX_BUFFER_BYTES (1 MiB) hold.
     for (let turn = 1; turn <= 3; turn++) {
       await post(`${node}/v1/sessions/${sessionId}/messages`, { content: '/stream 200000' });
-      await waitForTurns(db, [sessionId], turn, 60_000);
+      await waitForTurns(suite.db, [sessionId], turn, 60_000);
     }
     await waitFor(
       'the stuck stream was closed',
@@ -165,6 +148,6 @@ describe('Fault suite: slow and silent clients', () => {
     await post(`${node}/v1/sessions/${sessionId}/end`, {});
     await healthy.finished(30_000);
     stuck.socket.destroy();
-    expectMatchesLog(healthy, await readLog(db, sessionId));
+    expectMatchesLog(healthy, await readLog(suite.db, sessionId));
   }, 120_000);
 });

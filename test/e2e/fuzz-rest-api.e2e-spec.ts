@@ -1,7 +1,5 @@
 import fc from 'fast-check';
-import { LocalCluster } from '../cluster';
-import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
-import { createSessions, FAULT_ENV, readLog } from './fault-support';
+import { createSessions, readLog, useFaultCluster } from './fault-support';
 
 // Property-based fuzzing of the REST API from its own OpenAPI document, against two API nodes:
 // every answer is a 2xx or a 4xx problem+json (never a 5xx or a hang), and the log changes only
@@ -78,37 +76,20 @@ const deepNesting = fc.integer({ min: 100, max: 5000 }).map((n) => '['.repeat(n)
 const duplicateKeys = fc.constant('{"content":"a","content":"b","content":{"x":1}}');
 
 describe('Fuzz: the REST API from its OpenAPI document', () => {
-  let db: TestDatabase;
-  let cluster: LocalCluster | undefined;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    cluster = await LocalCluster.start({
-      apiNodes: 2,
-      workers: 0,
-      databaseUrl: db.url,
-      redisUrl: testRedisUrl(),
-      env: {
-        ...FAULT_ENV,
-        REDIS_PREFIX: testRedisPrefix(),
-        MAX_MESSAGES_PER_SESSION_PER_MINUTE: '100000',
-      },
-    });
-  }, 90_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-    await db?.drop();
-  }, 60_000);
+  const suite = useFaultCluster({
+    apiNodes: 2,
+    workers: 0,
+    env: { MAX_MESSAGES_PER_SESSION_PER_MINUTE: '100000' },
+  });
 
   it(
     `answers ${RUNS} generated requests with a 2xx or a 4xx problem+json and appends only what it accepted`,
     async () => {
-      const c = cluster!;
+      const c = suite.cluster;
       const doc = (await (await fetch(`${c.apiUrls[0]}/openapi.json`)).json()) as OpenApi;
       const sessionIds = await createSessions(c.url, 3);
       const before = new Map<string, number>();
-      for (const id of sessionIds) before.set(id, (await readLog(db, id)).length);
+      for (const id of sessionIds) before.set(id, (await readLog(suite.db, id)).length);
       const accepted = new Map<string, number>(sessionIds.map((id) => [id, 0]));
       const statuses = new Set<number>();
       const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
@@ -233,7 +214,7 @@ describe('Fuzz: the REST API from its OpenAPI document', () => {
       expect([...statuses].sort()).toEqual([2, 4]);
       expect([...accepted.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
       for (const id of sessionIds) {
-        const log = await readLog(db, id);
+        const log = await readLog(suite.db, id);
         expect({ id, appended: log.length - before.get(id)! }).toEqual({
           id,
           appended: accepted.get(id),
