@@ -68,3 +68,8 @@ export class ChunkReader {
 export function messageText(message: UIMessage | undefined): string {
   return (message?.parts ?? []).map((p) => (p.type === 'text' ? p.text : '')).join('');
 }
+
+/** The demo agent's reply to `/stream N`: `t0 t1 … t(N-1) `. */
+export function demoReply(tokens: number): string {
+  return Array.from({ length: tokens }, (_, i) => `t${i} `).join('');
+}

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { demoReply as reply } from '../ai-sdk-client';
+import { launchChromium } from '../chromium';
 import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
 import { freePort, ManagedProcess } from '../process';
 import { ClientTestProxy } from './client-test-proxy';
@@ -11,15 +13,6 @@ import { workerProcess } from './worker-processes';
 const ROOT = resolve(__dirname, '..', '..');
 const API_KEY = 'ai-sdk-browser-api-key-0001';
 const AUTH_SECRET = 'ai-sdk-browser-auth-secret-of-at-least-32-bytes';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--headless',
-];
-const reply = (tokens: number) => Array.from({ length: tokens }, (_, i) => `t${i} `).join('');
 
 interface ChatWindow {
   chat: { send(text: string): void };
@@ -63,7 +56,7 @@ describe('useChat({ resume: true }) in Chromium against two API nodes', () => {
     worker = workerProcess(db, prefix, 'ai-sdk-browser-worker', { WORKER_POLL_MS: '100' });
     const bundle = join(dir, 'ai-sdk-page.js');
     [browser] = await Promise.all([
-      chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
+      launchChromium(),
       build({
         entryPoints: [resolve(ROOT, 'test/browser/ai-sdk-page.ts')],
         bundle: true,

@@ -1,14 +1,17 @@
 import type { UIMessageChunk } from 'ai';
-import { ChunkReader, chatTransport, messageText, userMessage } from '../ai-sdk-client';
+import {
+  ChunkReader,
+  chatTransport,
+  demoReply as reply,
+  messageText,
+  userMessage,
+} from '../ai-sdk-client';
 import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '../database';
 import { freePort, ManagedProcess } from '../process';
 import { workerProcess } from './worker-processes';
 
 const API_KEY = 'ai-sdk-node-api-key-0001';
 const AUTH_SECRET = 'ai-sdk-node-auth-secret-of-at-least-32-bytes';
-
-/** `/stream N` replies `t0 t1 … t(N-1) `. */
-const reply = (tokens: number) => Array.from({ length: tokens }, (_, i) => `t${i} `).join('');
 
 describe('AI SDK adapter with the real ai package, across API nodes', () => {
   let db: TestDatabase;
