@@ -37,7 +37,11 @@ export class LoadBalancer {
     private upstreams: string[],
     private readonly options: LoadBalancerOptions = {},
   ) {
-    this.server = createServer({ requestTimeout: 0 }, (req, res) => this.handle(req, res));
+    // keeps idle client connections as long as the API nodes do, like nginx (Node's 5 s races
+    // a client reusing the connection just as the balancer closes it)
+    this.server = createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 }, (req, res) =>
+      this.handle(req, res),
+    );
     this.proxy.on('proxyRes', (proxyRes, _req, res) => {
       proxyRes.on('error', () => res.destroy());
       proxyRes.on('close', () => {

@@ -20,6 +20,11 @@ interface GapData {
  * random time below `churnMs`, at whatever point of a frame the bytes happen to be.
  */
 export class FaultClient {
+  /**
+   * Clients still running. The suite stops them after the file's tests even when a test failed
+   * before its own cleanup: a client left reconnecting keeps the test process alive.
+   */
+  private static readonly running = new Set<FaultClient>();
   readonly events: StoredEvent[] = [];
   readonly gaps: GapData[] = [];
   readonly violations: string[] = [];
@@ -40,8 +45,16 @@ export class FaultClient {
   ) {}
 
   start(): this {
-    this.done = this.run();
+    FaultClient.running.add(this);
+    this.done = this.run().finally(() => FaultClient.running.delete(this));
     return this;
+  }
+
+  /** Stops every client still running and waits until they have stopped. */
+  static async stopAll(): Promise<void> {
+    const clients = [...FaultClient.running];
+    for (const client of clients) client.stop();
+    await Promise.all(clients.map((client) => client.done));
   }
 
   /** Resolves when the server sent `end` (or 204); gives up after `timeoutMs`. */
@@ -377,6 +390,7 @@ export function useFaultCluster(options: FaultClusterOptions): FaultSuite {
     });
   });
   afterAll(async () => {
+    await FaultClient.stopAll();
     await started.cluster?.stop();
     await started.redis?.kill();
     await started.redisCluster?.stop();
@@ -402,3 +416,6 @@ export function useFaultCluster(options: FaultClusterOptions): FaultSuite {
     },
   };
 }
+
+// Files that start FaultClients without useFaultCluster stop them here, after their own hooks.
+afterAll(() => FaultClient.stopAll());
