@@ -59,7 +59,7 @@ describe(BatchedEventReader.name, () => {
               return db.store.getEventsAfterMany(r);
             },
           };
-          const reader = new BatchedEventReader(store, maxRows);
+          const reader = new BatchedEventReader(store, { maxWeight: maxRows });
           const got = await Promise.all(
             batch.map((r) => reader.getEventsAfter(sessionIds[r.session], r.after, r.limit)),
           );

@@ -78,7 +78,7 @@ describe(HeadLoader.name, () => {
 
   it('fails every lookup of a failed query and serves the next ones afresh', async () => {
     const heads = new ControlledHeads();
-    const loader = new HeadLoader(heads);
+    const loader = new HeadLoader(heads, { gatherMs: 0 });
     const failed = [loader.load('a'), loader.load('b')];
     await flush();
     heads.calls[0].settle(new Error('connection lost'));

@@ -16,4 +16,5 @@ export * from './sse-stream';
 export * from './resume-handoff';
 export * from './tail-cache';
 export * from './head-loader';
+export * from './read-batcher';
 export * from './ui-message-sse';
