@@ -20,7 +20,7 @@ const withServices = {
 module.exports = {
   // On 2 cores jest runs every file in one process, so anything a failed test leaves running
   // (a reconnecting client, a timer) would hold CI until its time limit. CI exits once the run
-  // is over; jest still prints that it had to force the exit, and locally it waits as usual.
+  // is over (jest then prints a reminder to look for open handles); locally it waits as usual.
   forceExit: process.env.CI === 'true',
   projects: [
     { ...base, displayName: 'unit', testRegex: '\\.spec\\.ts$' },

@@ -74,6 +74,11 @@ describe('Fault suite: abuse limits', () => {
       new FaultClient(node, id, { headers: auth(GOOD_KEY) }).start(),
     );
     await waitFor('good clients connected', () => good.every((g) => g.connections === 1), 10_000);
+    // An answer that leaves no stream open (HEAD) holds no slot.
+    for (let i = 0; i < 2 * PER_SESSION; i++) {
+      const head = await request(`${node}/v1/sessions/${busy}/stream`, HOG_KEY, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+    }
     // The hog opens streams of `busy` in a loop and holds them.
     const held: AbortController[] = [];
     const open = async (sessionId: string) => {

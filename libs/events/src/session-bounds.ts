@@ -8,28 +8,52 @@ const DAY_MS = 86_400_000;
 const MAX_DAYS = 8;
 
 interface Known {
-  /** Start of the UTC day the session was created. */
+  /** The UTC day (days since the epoch) the session was created. */
   createdDay: number;
-  /** UTC day start → lowest seq seen written on that day. */
-  days: Map<number, number>;
+  /**
+   * Pairs of [UTC day, lowest seq seen written on that day], flat and small-integer only (a few
+   * dozen bytes per session, where a Map costs hundreds); replaced, never edited, on a change.
+   */
+  days: readonly number[];
 }
 
-const dayOf = (time: number) => Math.floor(time / DAY_MS) * DAY_MS;
+const NO_DAYS: readonly number[] = [];
+
+const dayOf = (time: number) => Math.floor(time / DAY_MS);
 
 const fresh = (createdAt: Date): Known => ({
   createdDay: dayOf(createdAt.getTime()),
-  days: new Map(),
+  days: NO_DAYS,
 });
 
-/** The bound (ms) of a read after `afterSeq` of a known session: see {@link SessionBounds}. */
+/** The bound (a UTC day) of a read after `afterSeq` of a known session: see {@link SessionBounds}. */
 function boundOf(known: Known, afterSeq?: number): number {
   let bound = known.createdDay;
   if (afterSeq !== undefined) {
-    for (const [day, lowest] of known.days) {
-      if (lowest <= afterSeq + 1 && day - DAY_MS > bound) bound = day - DAY_MS;
+    const { days } = known;
+    for (let i = 0; i < days.length; i += 2) {
+      if (days[i + 1] <= afterSeq + 1 && days[i] - 1 > bound) bound = days[i] - 1;
     }
   }
   return bound;
+}
+
+/** `days` with `seq` recorded on `day` (the same array when nothing changes), newest days kept. */
+function withLowest(days: readonly number[], day: number, seq: number): readonly number[] {
+  for (let i = 0; i < days.length; i += 2) {
+    if (days[i] !== day) continue;
+    if (days[i + 1] <= seq) return days;
+    const next = days.slice();
+    next[i + 1] = seq;
+    return next;
+  }
+  const next = [...days, day, seq];
+  if (next.length > MAX_DAYS * 2) {
+    let oldest = 0;
+    for (let i = 2; i < next.length; i += 2) if (next[i] < next[oldest]) oldest = i;
+    next.splice(oldest, 2);
+  }
+  return next;
 }
 
 /**
@@ -66,15 +90,10 @@ export class SessionBounds {
   noteEvents(sessionId: string, events: readonly StoredEvent[]): void {
     const known = this.known.get(sessionId);
     if (!known) return;
-    for (const event of events) {
-      const day = dayOf(Date.parse(event.createdAt));
-      const lowest = known.days.get(day);
-      if (lowest === undefined || event.seq < lowest) known.days.set(day, event.seq);
-    }
-    if (known.days.size > MAX_DAYS) {
-      const oldest = [...known.days.keys()].sort((a, b) => a - b);
-      for (const day of oldest.slice(0, known.days.size - MAX_DAYS)) known.days.delete(day);
-    }
+    let days = known.days;
+    for (const event of events)
+      days = withLowest(days, dayOf(Date.parse(event.createdAt)), event.seq);
+    known.days = days;
   }
 
   /**
@@ -123,7 +142,7 @@ export class SessionBounds {
     }
     return reads.map(({ sessionId, afterSeq }) => {
       const known = found.get(sessionId);
-      return known ? new Date(boundOf(known, afterSeq)) : undefined;
+      return known ? new Date(boundOf(known, afterSeq) * DAY_MS) : undefined;
     });
   }
 

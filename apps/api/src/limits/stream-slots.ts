@@ -25,9 +25,9 @@ export class StreamSlots {
 
   /**
    * Takes a slot for a stream of `sessionId` opened with `credential`, or throws the 429. The
-   * returned function gives the slot back; calling it more than once gives back nothing more.
+   * stream gives it back with {@link give} when it closes.
    */
-  acquire(sessionId: string, credential: string): () => void {
+  take(sessionId: string, credential: string): void {
     if ((this.perSession.get(sessionId) ?? 0) >= this.limits.maxStreamsPerSession) {
       throw this.refusal(
         'streams_per_session',
@@ -42,12 +42,25 @@ export class StreamSlots {
     }
     increment(this.perSession, sessionId);
     increment(this.perCredential, credential);
+  }
+
+  /** Gives back a slot {@link take} took. */
+  give(sessionId: string, credential: string): void {
+    decrement(this.perSession, sessionId);
+    decrement(this.perCredential, credential);
+  }
+
+  /**
+   * {@link take}, returning a function that gives the slot back; calling it more than once gives
+   * back nothing more.
+   */
+  acquire(sessionId: string, credential: string): () => void {
+    this.take(sessionId, credential);
     let held = true;
     return () => {
       if (!held) return;
       held = false;
-      decrement(this.perSession, sessionId);
-      decrement(this.perCredential, credential);
+      this.give(sessionId, credential);
     };
   }
 

@@ -5,6 +5,7 @@ import {
   FlushScheduler,
   serveSse,
   type SseRequest,
+  type SseStream,
   type SseStreamOptions,
 } from '@sessionwire/transport/server';
 import { SessionNotFoundError } from '@sessionwire/transport/protocol/domain-errors';
@@ -93,8 +94,11 @@ export class StreamRoute {
       scheduler: new FlushScheduler(),
       metrics,
       maxBufferBytes: config.streamMaxBufferBytes,
-      onClose: (stream) =>
-        this.logClosed(stream.response, stream.requestId ?? '', stream.startedAt),
+      // The stream's slot and log line hang on the stream itself: no closure per stream.
+      onClose: (stream) => {
+        this.limits.streams.give(stream.sessionId, stream.credentialKey ?? '');
+        this.logClosed(stream.response, stream.requestId ?? '', stream.startedAt);
+      },
     };
   }
 
@@ -148,13 +152,7 @@ export class StreamRoute {
         });
       } else {
         const request = await this.resolve(req, admitted.sessionId, parsed);
-        this.takeSlot(res, admitted);
-        open = !!serveSse(
-          this.streams.engine,
-          res,
-          { ...request, headers, requestId, startedAt },
-          this.sse,
-        );
+        open = this.openSse(res, { ...request, headers, requestId, startedAt }, admitted);
       }
     } catch (error) {
       this.refuse(req, res, error, headers);
@@ -193,13 +191,29 @@ export class StreamRoute {
   }
 
   /**
-   * The last check: the stream's slot under the caps (§8.15), given back when the connection
-   * closes.
+   * The last check of a front end's stream: its slot under the caps (§8.15), given back when the
+   * connection closes.
    */
   private takeSlot(res: ServerResponse, { sessionId, credentialKey }: Admitted): void {
     const release = this.limits.streams.acquire(sessionId, credentialKey);
     if (res.closed || res.socket === null || res.socket.destroyed) release();
     else res.once('close', release);
+  }
+
+  /**
+   * Takes the stream's slot (§8.15) and serves it; the stream gives the slot back when it closes
+   * (see the `onClose` of {@link sse}), and an answer that leaves no stream gives it back at once.
+   */
+  private openSse(res: ServerResponse, request: SseRequest, admitted: Admitted): boolean {
+    const { sessionId, credentialKey } = admitted;
+    this.limits.streams.take(sessionId, credentialKey);
+    let stream: SseStream | undefined;
+    try {
+      stream = serveSse(this.streams.engine, res, { ...request, credentialKey }, this.sse);
+    } finally {
+      if (!stream) this.limits.streams.give(sessionId, credentialKey);
+    }
+    return !!stream;
   }
 
   /** The stream's cursor and the session's head (404 when there is none). */

@@ -29,6 +29,8 @@ export interface SseRequest extends FollowRequest {
   requestId?: string;
   /** When the request arrived (epoch ms), kept on the stream (its log line). */
   startedAt?: number;
+  /** The key of the credential it was opened with (never the secret), kept on the stream. */
+  credentialKey?: string;
 }
 
 /** What every SSE stream of a front end shares (one object, made once). */
@@ -50,6 +52,7 @@ export class SseStream extends StreamWriter implements StreamSink {
   readonly sessionId: string;
   readonly requestId: string | undefined;
   readonly startedAt: number;
+  readonly credentialKey: string | undefined;
   private live = false;
 
   constructor(
@@ -61,6 +64,7 @@ export class SseStream extends StreamWriter implements StreamSink {
     this.sessionId = request.sessionId;
     this.requestId = request.requestId;
     this.startedAt = request.startedAt ?? Date.now();
+    this.credentialKey = request.credentialKey;
   }
 
   event(event: EncodedEvent): void {
