@@ -1,30 +1,26 @@
 import type { Broker, BrokerListener, Unsubscribe } from './broker';
+import { ChannelListeners } from './channel-listeners';
 
 /**
  * In-process broker for a single process (`npm start` without Redis). Delivers every publish to
  * the current listeners synchronously, in publish order; nothing is ever lost.
  */
 export class MemoryBroker implements Broker {
-  private readonly channels = new Map<string, Set<BrokerListener>>();
+  private readonly channels = new ChannelListeners();
   private closed = false;
 
   async publish(channel: string, payload: string): Promise<void> {
     if (this.closed) return;
-    const listeners = this.channels.get(channel);
-    if (!listeners) return;
-    for (const listener of [...listeners]) listener(payload);
+    this.channels.deliver(channel, payload);
   }
 
   async subscribe(channel: string, listener: BrokerListener): Promise<Unsubscribe> {
-    let listeners = this.channels.get(channel);
-    if (!listeners) this.channels.set(channel, (listeners = new Set()));
-    const own = (payload: string) => listener(payload);
-    listeners.add(own);
+    this.channels.add(channel, listener);
+    let held = true;
     return async () => {
-      listeners.delete(own);
-      if (listeners.size === 0 && this.channels.get(channel) === listeners) {
-        this.channels.delete(channel);
-      }
+      // once only: the same listener may hold another subscription of the channel
+      if (held) this.channels.remove(channel, listener);
+      held = false;
     };
   }
 

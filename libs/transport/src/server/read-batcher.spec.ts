@@ -36,7 +36,10 @@ describe(ReadBatcher.name, () => {
     await jest.advanceTimersByTimeAsync(17);
     expect(query.calls).toHaveLength(1); // 19 ms after the first query was sent
     await jest.advanceTimersByTimeAsync(1);
-    expect(query.calls.map((c) => c.reads)).toEqual([['a', 'b'], ['c', 'd', 'e']]);
+    expect(query.calls.map((c) => c.reads)).toEqual([
+      ['a', 'b'],
+      ['c', 'd', 'e'],
+    ]);
     query.calls[1].settle();
     expect(await Promise.all(later)).toEqual(['got c', 'got d', 'got e']);
   });
@@ -88,7 +91,9 @@ describe(ReadBatcher.name, () => {
   it('fails every read of a failed query and serves the next ones afresh', async () => {
     const batcher = new ReadBatcher<string, string>(
       (reads) =>
-        reads.includes('bad') ? Promise.reject(new Error('connection lost')) : Promise.resolve(reads),
+        reads.includes('bad')
+          ? Promise.reject(new Error('connection lost'))
+          : Promise.resolve(reads),
       { gatherMs: 0 },
     );
     const failed = [batcher.read('bad', 'bad'), batcher.read('a', 'a')];

@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { BrokerListener, BrokerStats, ProbedBroker, Unsubscribe } from './broker';
+import { ChannelListeners } from './channel-listeners';
 import { ErrorThrottle } from './error-throttle';
 
 export interface RedisBrokerOptions {
@@ -23,7 +24,7 @@ export class RedisBroker implements ProbedBroker {
   private readonly pub: Redis;
   private readonly sub: Redis;
   private readonly prefix: string;
-  private readonly channels = new Map<string, Set<BrokerListener>>();
+  private readonly channels = new ChannelListeners();
   /** Upstream SUBSCRIBE in flight per channel: later subscribers wait for it too. */
   private readonly subscribing = new Map<string, Promise<unknown>>();
   private readonly resubscribeListeners: (() => void)[] = [];
@@ -53,9 +54,7 @@ export class RedisBroker implements ProbedBroker {
     this.pub.on('error', (error) => this.report(error, 'redis publisher'));
     this.sub.on('error', (error) => this.report(error, 'redis subscriber'));
     this.sub.on('message', (channel: string, payload: string) => {
-      const listeners = this.channels.get(channel);
-      if (!listeners) return;
-      for (const listener of [...listeners]) listener(payload);
+      this.channels.deliver(channel, payload);
     });
     this.sub.on('ready', () => {
       if (this.readyOnce) this.resubscribed();
@@ -74,15 +73,12 @@ export class RedisBroker implements ProbedBroker {
 
   async subscribe(channel: string, listener: BrokerListener): Promise<Unsubscribe> {
     const key = this.prefix + channel;
-    let listeners = this.channels.get(key);
-    if (!listeners) {
-      this.channels.set(key, (listeners = new Set()));
-      const created = listeners;
-      const subscribed = this.sub
+    if (this.channels.add(key, listener)) {
+      const subscribed: Promise<unknown> = this.sub
         .subscribe(key)
         .catch((error: unknown) => {
           // Nobody is subscribed upstream: forget the channel so the next subscriber retries.
-          if (this.channels.get(key) === created) this.channels.delete(key);
+          if (this.subscribing.get(key) === subscribed) this.channels.forget(key);
           throw error;
         })
         .finally(() => {
@@ -90,17 +86,16 @@ export class RedisBroker implements ProbedBroker {
         });
       this.subscribing.set(key, subscribed);
     }
-    const own = (payload: string) => listener(payload);
-    listeners.add(own);
     // Returns only once the channel is live upstream, so a caller that reads the log next
     // cannot miss a hint published in between.
     await this.subscribing.get(key);
+    let held = true;
     return async () => {
-      listeners.delete(own);
-      if (listeners.size === 0 && this.channels.get(key) === listeners) {
-        this.channels.delete(key);
-        await this.sub.unsubscribe(key).catch((error) => this.report(error, `unsubscribe ${key}`));
-      }
+      // once only: the same listener may hold another subscription of the channel
+      if (!held) return;
+      held = false;
+      if (!this.channels.remove(key, listener)) return;
+      await this.sub.unsubscribe(key).catch((error) => this.report(error, `unsubscribe ${key}`));
     };
   }
 

@@ -1,6 +1,7 @@
 import calculateSlot from 'cluster-key-slot';
 import { Cluster } from 'ioredis';
 import type { BrokerListener, BrokerStats, ProbedBroker, Unsubscribe } from './broker';
+import { ChannelListeners } from './channel-listeners';
 import { ErrorThrottle, type ErrorSink } from './error-throttle';
 
 /** A node of a Redis Cluster to connect to first; the others are discovered from it. */
@@ -44,7 +45,7 @@ const PROBE_PREFIX = '__sessionwire_probe:';
 export class RedisClusterBroker implements ProbedBroker {
   private readonly cluster: Cluster;
   private readonly prefix: string;
-  private readonly channels = new Map<string, Set<BrokerListener>>();
+  private readonly channels = new ChannelListeners();
   private readonly subscribing = new Map<string, Promise<unknown>>();
   private readonly resubscribeListeners: (() => void)[] = [];
   private readonly errors: ErrorThrottle;
@@ -89,9 +90,7 @@ export class RedisClusterBroker implements ProbedBroker {
       this.report(error, `redis subscriber ${node}`),
     );
     this.cluster.on('smessage', (channel: string, payload: string) => {
-      const listeners = this.channels.get(channel);
-      if (!listeners) return;
-      for (const listener of [...listeners]) listener(payload);
+      this.channels.deliver(channel, payload);
     });
     // Topology changes before the first `ready` are the initial connection, not a recovery.
     this.cluster.once('ready', () => (this.connectedOnce = true));
@@ -122,14 +121,11 @@ export class RedisClusterBroker implements ProbedBroker {
 
   async subscribe(channel: string, listener: BrokerListener): Promise<Unsubscribe> {
     const key = this.prefix + channel;
-    let listeners = this.channels.get(key);
-    if (!listeners) {
-      this.channels.set(key, (listeners = new Set()));
-      const created = listeners;
-      const subscribed = this.cluster
+    if (this.channels.add(key, listener)) {
+      const subscribed: Promise<unknown> = this.cluster
         .ssubscribe(key)
         .catch((error: unknown) => {
-          if (this.channels.get(key) === created) this.channels.delete(key);
+          if (this.subscribing.get(key) === subscribed) this.channels.forget(key);
           // ioredis records the channel before sending; forget it there too
           this.cluster.sunsubscribe(key).catch(() => undefined);
           throw error;
@@ -139,18 +135,17 @@ export class RedisClusterBroker implements ProbedBroker {
         });
       this.subscribing.set(key, subscribed);
     }
-    const own = (payload: string) => listener(payload);
-    listeners.add(own);
     // Returns once the channel is live on its shard: a caller reading the log next misses nothing.
     await this.subscribing.get(key);
+    let held = true;
     return async () => {
-      listeners.delete(own);
-      if (listeners.size === 0 && this.channels.get(key) === listeners) {
-        this.channels.delete(key);
-        await this.cluster.sunsubscribe(key).catch((error: Error) => {
-          this.report(error, `unsubscribe ${key}`);
-        });
-      }
+      // once only: the same listener may hold another subscription of the channel
+      if (!held) return;
+      held = false;
+      if (!this.channels.remove(key, listener)) return;
+      await this.cluster.sunsubscribe(key).catch((error: Error) => {
+        this.report(error, `unsubscribe ${key}`);
+      });
     };
   }
 
