@@ -10,7 +10,10 @@
 // `ulimit -n` raised up to the hard limit (see lib/limits.mjs), and a size the hard limit cannot
 // hold is reported as skipped. Ephemeral ports: every client process opens its connections from
 // its own source address (127.0.0.2, 127.0.0.3, …), each with its own ~28k ports towards the one
-// server port, and holds at most CLIENT_STREAMS of them.
+// server port, and holds at most CLIENT_STREAMS of them. Every measurement takes addresses no
+// earlier one used: the thousands of connections a measurement closes stay in TIME_WAIT on their
+// source address for a minute, and opening from that address again is several times slower (the
+// kernel searches past them for a free port), which would slow whichever server is measured second.
 import { closeAll, collectAll, openSpread } from '../lib/clients.mjs';
 import { Inspector, inspectPort } from '../lib/inspector.mjs';
 import { descriptorsFor, openFileLimits } from '../lib/limits.mjs';
@@ -20,6 +23,9 @@ import { Child, freePort, sleep, startApi, waitFor } from '../lib/services.mjs';
 import { ratio, round } from '../lib/stats.mjs';
 
 const CLIENT_STREAMS = 12_500;
+
+/** The next unused client source address (127.0.0.N). */
+let nextAddress = 2;
 
 export function idleParams(quick) {
   return quick
@@ -78,7 +84,9 @@ async function measure(server, streams, params, limits) {
   const processes = Math.max(2, Math.ceil(streams / CLIENT_STREAMS));
   const perClient = Math.ceil(streams / processes);
   const clientFiles = descriptorsFor(perClient) > limits.soft ? descriptorsFor(perClient) : undefined;
-  const perClientOptions = (i) => ({ localAddress: `127.0.0.${2 + i}`, openFiles: clientFiles });
+  const first = nextAddress;
+  nextAddress += processes;
+  const perClientOptions = (i) => ({ localAddress: `127.0.0.${first + i}`, openFiles: clientFiles });
   let clients = [];
   try {
     // warm the server up with a few streams, so the baseline includes the code paths' own memory
