@@ -10,7 +10,10 @@ export interface ReadBatchOptions {
   gatherMs?: number;
 }
 
-/** Postgres' `commit_delay` idea applied to reads: wait a little only when others are waiting. */
+/**
+ * The default {@link ReadBatchOptions.gatherMs}: Postgres' `commit_delay` idea applied to reads,
+ * waiting a little only while others are waiting too.
+ */
 export const DEFAULT_GATHER_MS = 20;
 
 interface PendingRead<T, R> {
