@@ -3,7 +3,7 @@
 // whose commit hook publishes the hints, stamping the send time into each delta so clients
 // measure append→client latency in one clock.
 //
-//   {cmd:'setup', databaseUrl, redisUrl, sessions, batchMax?, commitsMax?} -> {type:'ready', sessionIds}
+//   {cmd:'setup', databaseUrl, redisUrl, sessions, batchMax?, commitsMax?, namedStatements?} -> {type:'ready', sessionIds}
 //   {cmd:'run', rate, durationMs, padding}               -> {type:'done', appended, failed, achievedRate, storedMs}
 //   {cmd:'append-max', durationMs, concurrency, flushMs} -> {type:'done', rows, tokens, ...}
 import { createRequire } from 'node:module';
@@ -37,8 +37,8 @@ function delta(text) {
   return { type: 'message.delta', data: { turnId, text } };
 }
 
-async function setup({ databaseUrl, redisUrl, sessions, batchMax, commitsMax }) {
-  handle = connectPostgres({ url: databaseUrl, applicationName: 'sessionwire-bench', max: 16 });
+async function setup({ databaseUrl, redisUrl, sessions, batchMax, commitsMax, namedStatements }) {
+  handle = connectPostgres({ url: databaseUrl, applicationName: 'sessionwire-bench', max: 16, namedStatements });
   broker = redisUrl
     ? new RedisBroker({ url: redisUrl, connectionName: 'bench-producer', onError: (e, c) => console.error(c, e.message) })
     : undefined;

@@ -41,6 +41,8 @@ export function headline(results) {
     'capacity: largest N, group commit / APPEND_BATCH_MAX=1': s.capacity?.largestNRatio ?? null,
     'accept at concurrency 64: messages/s / pgbench tps': s.accept?.steps.find((st) => st.concurrency === 64)?.ratioToPgbench ?? null,
     'accept at concurrency 64: p99 ms': s.accept?.steps.find((st) => st.concurrency === 64)?.latencyMs.p99 ?? null,
+    'accept at concurrency 64, named / unnamed statements: messages/s': s.accept?.namedToUnnamed?.find((r) => r.concurrency === 64)?.acceptedRatio ?? null,
+    'append, named / unnamed statements: rows/s': s.append?.ratioNamedToUnnamed ?? null,
     'highest sustained rate, ours / Socket.IO': s.fanout?.oursOverPeer?.socketio.sustainedRate ?? null,
     'highest sustained rate, ours / resumable-stream': s.fanout?.oursOverPeer?.resumable.sustainedRate ?? null,
     'append rows/s, partitioned log / one table': s.partitions?.partitionedOverOneTable.append ?? null,

@@ -35,6 +35,7 @@ async function serve(config: ApiProcessConfig): Promise<void> {
     applicationName: APPLICATION_NAME,
     max: config.databasePoolMax,
     queueMax: config.databaseQueueMax,
+    namedStatements: config.databaseNamedStatements,
     onError: (error) => log.warn({ err: error }, 'idle postgres connection failed'),
   });
   const broker = createRedisBroker({

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     applicationName: WORKER_APPLICATION_NAME,
     max: config.databasePoolMax,
     queueMax: config.databaseQueueMax,
+    namedStatements: config.databaseNamedStatements,
     onError: (error) => log.error({ err: error }, 'idle Postgres connection failed'),
   });
   const broker = createRedisBroker({

@@ -3,6 +3,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { Client, Pool, type PoolClient, type PoolConfig } from 'pg';
 import * as schema from './schema';
 import { WriteQueueFullError } from './write/write-errors';
+import type { executeNamed } from './named-statement';
 
 /** A drizzle handle on either node-postgres or PGlite; the store works on both. */
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -48,6 +49,12 @@ export interface PostgresOptions {
   queueMax?: number;
   /** Called when an idle pooled connection fails (server restart, terminated backend). */
   onError?: (error: Error) => void;
+  /**
+   * Whether the statements {@link executeNamed} names are prepared under their names
+   * (`DATABASE_NAMED_STATEMENTS`, default true). False sends every statement unnamed, for a pooler
+   * in transaction mode that cannot keep prepared statements (PgBouncer before 1.21).
+   */
+  namedStatements?: boolean;
 }
 
 export function connectPostgres(options: PostgresOptions): DatabaseHandle & { pool: Pool } {
@@ -57,7 +64,7 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle & { po
     max: options.max ?? 10,
     // No limit on waiting for a pooled connection (that is load); a limit on making one.
     connectionTimeoutMillis: 0,
-    Client: TimedClient,
+    Client: options.namedStatements === false ? UnnamedClient : TimedClient,
     options: `-c lock_timeout=${LOCK_TIMEOUT_MS}`,
   };
   const pool = new QueuedPool(config, options.queueMax ?? 10_000);
@@ -86,6 +93,17 @@ class TimedClient extends Client {
       ...(typeof config === 'object' ? config : {}),
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     });
+  }
+}
+
+/** A {@link TimedClient} that sends every statement unnamed: nothing is prepared on the server. */
+class UnnamedClient extends TimedClient {
+  override query(...args: unknown[]): never {
+    const [config] = args;
+    if (typeof config === 'object' && config !== null && 'name' in config) {
+      args[0] = { ...config, name: undefined };
+    }
+    return (super.query as (...a: unknown[]) => never)(...args);
   }
 }
 

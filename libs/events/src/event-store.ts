@@ -9,6 +9,7 @@ import type {
   StoredEvent,
 } from '@sessionwire/transport/protocol';
 import { DATABASE, type Database } from './database';
+import { executeNamed, runNamed } from './named-statement';
 import { SessionNotFoundError } from './errors';
 import { events, sessions, type EventRow, type SessionRow } from './schema';
 import type { SessionBounds } from './session-bounds';
@@ -92,7 +93,7 @@ export class EventStore {
   }
 
   async getSession(sessionId: string): Promise<SessionRow | undefined> {
-    const [row] = await this.db.select().from(sessions).where(eq(sessions.id, sessionId));
+    const [row] = await runNamed(this.db.select().from(sessions).where(eq(sessions.id, sessionId)));
     if (row) this.bounds.note(row.id, row.createdAt);
     return row;
   }
@@ -148,18 +149,20 @@ export class EventStore {
   async getEventsAfter(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
     const since = await this.bounds.of(sessionId, afterSeq);
     if (!since) return [];
-    const rows = await this.db
-      .select()
-      .from(events)
-      .where(
-        and(
-          eq(events.sessionId, sessionId),
-          gte(events.createdAt, since),
-          gt(events.seq, afterSeq),
-        ),
-      )
-      .orderBy(asc(events.seq))
-      .limit(limit);
+    const rows = await runNamed(
+      this.db
+        .select()
+        .from(events)
+        .where(
+          and(
+            eq(events.sessionId, sessionId),
+            gte(events.createdAt, since),
+            gt(events.seq, afterSeq),
+          ),
+        )
+        .orderBy(asc(events.seq))
+        .limit(limit),
+    );
     const stored = rows.map(toStoredEvent);
     this.bounds.noteEvents(sessionId, stored);
     return stored;
@@ -169,12 +172,14 @@ export class EventStore {
   async getOldestSeq(sessionId: string): Promise<number | undefined> {
     const since = await this.bounds.of(sessionId);
     if (!since) return undefined;
-    const [row] = await this.db
-      .select({ seq: events.seq })
-      .from(events)
-      .where(and(eq(events.sessionId, sessionId), gte(events.createdAt, since)))
-      .orderBy(asc(events.seq))
-      .limit(1);
+    const [row] = await runNamed(
+      this.db
+        .select({ seq: events.seq })
+        .from(events)
+        .where(and(eq(events.sessionId, sessionId), gte(events.createdAt, since)))
+        .orderBy(asc(events.seq))
+        .limit(1),
+    );
     return row ? Number(row.seq) : undefined;
   }
 
@@ -190,7 +195,9 @@ export class EventStore {
     const since = await this.bounds.ofMany(reads);
     const present = reads.flatMap((read, i) => (since[i] ? [{ ...read, i, since: since[i] }] : []));
     if (present.length === 0) return out;
-    const result = await this.db.execute(sql`
+    const result = await executeNamed(
+      this.db,
+      sql`
       select r.ord, e.session_id, e.seq, e.type, e.data, e.created_at
       from unnest(${sql.param(present.map((r) => r.sessionId))}::uuid[],
                   ${sql.param(present.map((r) => r.afterSeq))}::bigint[],
@@ -202,7 +209,8 @@ export class EventStore {
         where e.session_id = r.session_id and e.created_at >= r.since and e.seq > r.after_seq
         order by e.seq limit r.lim
       ) e
-      order by r.ord, e.seq`);
+      order by r.ord, e.seq`,
+    );
     for (const row of rowsOf<Parameters<typeof storedEvent>[0] & { ord: string | number }>(
       result,
     )) {
@@ -224,7 +232,9 @@ export class EventStore {
     const since = await this.bounds.ofMany(ranges);
     const present = ranges.flatMap((range, i) => (since[i] ? [{ ...range, since: since[i] }] : []));
     if (present.length === 0) return found;
-    const result = await this.db.execute(sql`
+    const result = await executeNamed(
+      this.db,
+      sql`
       select r.session_id, e.data->>'turnId' as turn_id
       from unnest(${sql.param(present.map((r) => r.sessionId))}::uuid[],
                   ${sql.param(present.map((r) => r.afterSeq))}::bigint[],
@@ -237,7 +247,8 @@ export class EventStore {
           and e.seq > r.after_seq and e.seq <= r.to_seq
           and e.type = 'interrupt.requested' and e.data->>'turnId' is not null
       ) e
-      order by r.session_id, e.seq`);
+      order by r.session_id, e.seq`,
+    );
     for (const row of rowsOf<{ session_id: string; turn_id: string }>(result)) {
       const list = found.get(row.session_id) ?? [];
       list.push(row.turn_id);
@@ -254,18 +265,20 @@ export class EventStore {
   ): Promise<StoredEvent[]> {
     const since = await this.bounds.of(sessionId);
     if (!since) return [];
-    const rows = await this.db
-      .select()
-      .from(events)
-      .where(
-        and(
-          eq(events.sessionId, sessionId),
-          gte(events.createdAt, since),
-          lt(events.seq, beforeSeq),
-        ),
-      )
-      .orderBy(desc(events.seq))
-      .limit(limit);
+    const rows = await runNamed(
+      this.db
+        .select()
+        .from(events)
+        .where(
+          and(
+            eq(events.sessionId, sessionId),
+            gte(events.createdAt, since),
+            lt(events.seq, beforeSeq),
+          ),
+        )
+        .orderBy(desc(events.seq))
+        .limit(limit),
+    );
     const stored = rows.map(toStoredEvent).reverse();
     this.bounds.noteEvents(sessionId, stored);
     return stored;
@@ -278,19 +291,21 @@ export class EventStore {
   ): Promise<(StoredEvent & { type: 'message.user' }) | undefined> {
     const since = await this.bounds.of(sessionId, afterSeq);
     if (!since) return undefined;
-    const [row] = await this.db
-      .select()
-      .from(events)
-      .where(
-        and(
-          eq(events.sessionId, sessionId),
-          gte(events.createdAt, since),
-          gt(events.seq, afterSeq),
-          eq(events.type, 'message.user'),
-        ),
-      )
-      .orderBy(asc(events.seq))
-      .limit(1);
+    const [row] = await runNamed(
+      this.db
+        .select()
+        .from(events)
+        .where(
+          and(
+            eq(events.sessionId, sessionId),
+            gte(events.createdAt, since),
+            gt(events.seq, afterSeq),
+            eq(events.type, 'message.user'),
+          ),
+        )
+        .orderBy(asc(events.seq))
+        .limit(1),
+    );
     return row ? (toStoredEvent(row) as StoredEvent & { type: 'message.user' }) : undefined;
   }
 
@@ -318,29 +333,33 @@ export class EventStore {
     const processedSeq = Number(row.processedSeq);
     const since = await this.bounds.of(sessionId, processedSeq);
     if (!since) return turn;
-    const [started] = await this.db
-      .select({ seq: events.seq })
-      .from(events)
-      .where(
-        and(
-          eq(events.sessionId, sessionId),
-          gte(events.createdAt, since),
-          gt(events.seq, processedSeq),
-          eq(events.type, 'turn.started'),
-          sql`${events.data}->>'turnId' = ${row.turnId}`,
-        ),
-      )
-      .orderBy(desc(events.seq))
-      .limit(1);
+    const [started] = await runNamed(
+      this.db
+        .select({ seq: events.seq })
+        .from(events)
+        .where(
+          and(
+            eq(events.sessionId, sessionId),
+            gte(events.createdAt, since),
+            gt(events.seq, processedSeq),
+            eq(events.type, 'turn.started'),
+            sql`${events.data}->>'turnId' = ${row.turnId}`,
+          ),
+        )
+        .orderBy(desc(events.seq))
+        .limit(1),
+    );
     return started ? { ...turn, startedSeq: Number(started.seq) } : turn;
   }
 
   /** The session's highest seq; 0 for an unknown session. */
   async getHeadSeq(sessionId: string): Promise<number> {
-    const [row] = await this.db
-      .select({ headSeq: sessions.headSeq })
-      .from(sessions)
-      .where(eq(sessions.id, sessionId));
+    const [row] = await runNamed(
+      this.db
+        .select({ headSeq: sessions.headSeq })
+        .from(sessions)
+        .where(eq(sessions.id, sessionId)),
+    );
     return row?.headSeq ?? 0;
   }
 
@@ -348,16 +367,18 @@ export class EventStore {
   async getHeads(sessionIds: readonly string[]): Promise<Map<string, SessionHead>> {
     const heads = new Map<string, SessionHead>();
     if (sessionIds.length === 0) return heads;
-    const rows = await this.db
-      .select({
-        id: sessions.id,
-        headSeq: sessions.headSeq,
-        state: sessions.state,
-        activity: sessions.activity,
-        createdAt: sessions.createdAt,
-      })
-      .from(sessions)
-      .where(sql`${sessions.id} = any(${sql.param([...sessionIds])}::uuid[])`);
+    const rows = await runNamed(
+      this.db
+        .select({
+          id: sessions.id,
+          headSeq: sessions.headSeq,
+          state: sessions.state,
+          activity: sessions.activity,
+          createdAt: sessions.createdAt,
+        })
+        .from(sessions)
+        .where(sql`${sessions.id} = any(${sql.param([...sessionIds])}::uuid[])`),
+    );
     for (const row of rows) {
       // A stream resolves the head before it reads: its read then needs no lookup of the bound.
       this.bounds.note(row.id, row.createdAt);

@@ -4,6 +4,7 @@ import type { StoredEvent } from '@sessionwire/transport/protocol';
 import { IdempotencyConflictError } from './errors';
 import { messageKeys } from './schema';
 import type { Executor } from './write/session-command';
+import { executeNamed } from './named-statement';
 
 /** A stored idempotency key (a row of `message_keys`): what a retry is answered from. */
 export interface MessageKey {
@@ -40,12 +41,15 @@ export async function findMessageKeys(
 ): Promise<Map<string, MessageKey>> {
   const found = new Map<string, MessageKey>();
   if (wanted.length === 0) return found;
-  const result = await tx.execute(sql`
+  const result = await executeNamed(
+    tx,
+    sql`
     select k.session_id, k.client_message_id, k.seq, k.created_at,
            encode(k.content_sha256, 'hex') as sha
     from unnest(${sql.param(wanted.map((w) => w.sessionId))}::uuid[],
                 ${sql.param(wanted.map((w) => w.clientMessageId))}::text[]) as w(s, c)
-    join ${messageKeys} k on k.session_id = w.s and k.client_message_id = w.c`);
+    join ${messageKeys} k on k.session_id = w.s and k.client_message_id = w.c`,
+  );
   const rows = (result as unknown as { rows: KeyRow[] }).rows;
   for (const row of rows) {
     found.set(messageKeyOf(row.session_id, row.client_message_id), {

@@ -52,7 +52,11 @@ describe(SessionBounds.name, () => {
 
   it('bounds many reads as one read each, loading only the sessions it does not know', async () => {
     const rows = [{ id: 'n', createdAt: new Date(day(4) + 1) }];
-    const where = jest.fn(() => Promise.resolve(rows));
+    // The query as runNamed sees a builder: its text and a statement that runs it.
+    const where = jest.fn(() => ({
+      toSQL: () => ({ sql: 'select' }),
+      prepare: () => ({ execute: () => Promise.resolve(rows) }),
+    }));
     const db = { select: () => ({ from: () => ({ where }) }) } as unknown as Database;
     const b = new SessionBounds(db);
     b.note('s', new Date(day(0)));

@@ -2,6 +2,7 @@ import type { StoredEvent } from '@sessionwire/transport/protocol';
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from './database';
 import { sessions } from './schema';
+import { runNamed } from './named-statement';
 
 const DAY_MS = 86_400_000;
 /** Days remembered per session (the newest ones: reads are mostly near the head). */
@@ -127,14 +128,16 @@ export class SessionBounds {
     }
     const missing = [...absent];
     if (missing.length > 0) {
-      const rows = await this.db
-        .select({ id: sessions.id, createdAt: sessions.createdAt })
-        .from(sessions)
-        .where(
-          missing.length === 1
-            ? eq(sessions.id, missing[0])
-            : sql`${sessions.id} = any(${sql.param(missing)}::uuid[])`,
-        );
+      const rows = await runNamed(
+        this.db
+          .select({ id: sessions.id, createdAt: sessions.createdAt })
+          .from(sessions)
+          .where(
+            missing.length === 1
+              ? eq(sessions.id, missing[0])
+              : sql`${sessions.id} = any(${sql.param(missing)}::uuid[])`,
+          ),
+      );
       for (const row of rows) {
         this.note(row.id, row.createdAt);
         found.set(row.id, this.known.get(row.id) ?? fresh(row.createdAt));

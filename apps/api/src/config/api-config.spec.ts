@@ -62,6 +62,16 @@ describe(loadApiConfig.name, () => {
     expect(() => loadApiConfig({ ...base, PLAYGROUND: 'yes' })).toThrow(/PLAYGROUND/);
   });
 
+  it('names the hot statements unless DATABASE_NAMED_STATEMENTS=off', () => {
+    expect(loadApiConfig(base).databaseNamedStatements).toBe(true);
+    expect(
+      loadApiConfig({ ...base, DATABASE_NAMED_STATEMENTS: 'off' }).databaseNamedStatements,
+    ).toBe(false);
+    expect(() => loadApiConfig({ ...base, DATABASE_NAMED_STATEMENTS: 'false' })).toThrow(
+      /DATABASE_NAMED_STATEMENTS must be on or off/,
+    );
+  });
+
   it('treats an empty variable as unset', () => {
     const config = loadApiConfig({ ...base, PORT: '', API_KEYS: '', AUTH_SECRET: '  ' });
     expect(config.port).toBe(3000);

@@ -3,6 +3,7 @@ import {
   CONNECTION_VARIABLES,
   ConfigError,
   integer,
+  onOff,
   list,
   logLevel,
   port,
@@ -45,6 +46,8 @@ export interface ApiConfig {
   databasePoolMax: number;
   /** Most writes (and requests for a connection) waiting at once; more are refused with 503. */
   databaseQueueMax: number;
+  /** Hot statements run as named prepared statements (`DATABASE_NAMED_STATEMENTS`, default on). */
+  databaseNamedStatements: boolean;
   /** Abuse limits (docs/protocol.md §8.15); a refused request gets 429 `rate_limited`. */
   limits: LimitsConfig;
   /** Node's HTTP server timeouts for receiving a request (slow or silent clients get 408). */
@@ -96,6 +99,7 @@ const schema = z.object({
   APPEND_COMMITS_MAX: integer(1, 1000).default(4),
   DATABASE_POOL_MAX: integer(1, 1000).default(10),
   DATABASE_QUEUE_MAX: integer(1, 1_000_000).default(10_000),
+  DATABASE_NAMED_STATEMENTS: onOff().default(true),
   MAX_STREAMS_PER_SESSION: integer(1, 1_000_000).default(100),
   MAX_STREAMS_PER_CREDENTIAL: integer(1, 10_000_000).default(20_000),
   MAX_MESSAGES_PER_SESSION_PER_MINUTE: integer(1, 1_000_000).default(120),
@@ -174,6 +178,7 @@ export function loadApiConfig(
     appendCommitsMax: c.APPEND_COMMITS_MAX,
     databasePoolMax: c.DATABASE_POOL_MAX,
     databaseQueueMax: c.DATABASE_QUEUE_MAX,
+    databaseNamedStatements: c.DATABASE_NAMED_STATEMENTS,
     limits: {
       maxStreamsPerSession: c.MAX_STREAMS_PER_SESSION,
       maxStreamsPerCredential: c.MAX_STREAMS_PER_CREDENTIAL,

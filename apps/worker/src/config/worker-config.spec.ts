@@ -75,6 +75,15 @@ describe('loadWorkerConfig', () => {
     expect(() => loadWorkerConfig({ ...urls, ...env })).toThrow(name);
   });
 
+  it('names the hot statements unless DATABASE_NAMED_STATEMENTS=off', () => {
+    expect(loadWorkerConfig(urls).databaseNamedStatements).toBe(true);
+    const off = loadWorkerConfig({ ...urls, DATABASE_NAMED_STATEMENTS: 'off' });
+    expect(off.databaseNamedStatements).toBe(false);
+    expect(() => loadWorkerConfig({ ...urls, DATABASE_NAMED_STATEMENTS: '0' })).toThrow(
+      /DATABASE_NAMED_STATEMENTS must be on or off/,
+    );
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadWorkerConfig({ ...urls, LEASE_MS: '', METRICS_PORT: '' })).toMatchObject({
       leaseMs: 10_000,

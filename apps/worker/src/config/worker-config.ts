@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import {
   CONNECTION_VARIABLES,
   integer,
+  onOff,
   logLevel,
   MAX_TIMER_MS,
   port,
@@ -30,6 +31,7 @@ const schema = z.object({
   APPEND_COMMITS_MAX: integer(1, 1000).default(4),
   DATABASE_POOL_MAX: integer(1, 1000).default(10),
   DATABASE_QUEUE_MAX: integer(1, 1_000_000).default(10_000),
+  DATABASE_NAMED_STATEMENTS: onOff().default(true),
   METRICS_PORT: port().optional(),
   OPENAI_BASE_URL: url(['http:', 'https:']).default('https://api.openai.com/v1'),
   OPENAI_API_KEY: z.string().optional(),
@@ -63,6 +65,8 @@ export interface WorkerConfig {
   databasePoolMax: number;
   /** Most writes (and requests for a connection) waiting at once; more are refused. */
   databaseQueueMax: number;
+  /** Hot statements run as named prepared statements (`DATABASE_NAMED_STATEMENTS`, default on). */
+  databaseNamedStatements: boolean;
   metricsPort?: number;
   openai: OpenAiConfig;
   logLevel: LogLevel;
@@ -107,6 +111,7 @@ export function loadWorkerConfig(
     appendCommitsMax: v.APPEND_COMMITS_MAX,
     databasePoolMax: v.DATABASE_POOL_MAX,
     databaseQueueMax: v.DATABASE_QUEUE_MAX,
+    databaseNamedStatements: v.DATABASE_NAMED_STATEMENTS,
     metricsPort: v.METRICS_PORT,
     openai: {
       baseUrl: v.OPENAI_BASE_URL.replace(/\/+$/, ''),

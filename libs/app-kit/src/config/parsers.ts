@@ -57,3 +57,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export function logLevel() {
   return z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` });
 }
+
+/** `on` or `off` (the project's switches, e.g. `PLAYGROUND`), as a boolean. */
+export function onOff() {
+  return z.enum(['on', 'off'], { message: 'must be on or off' }).transform((v) => v === 'on');
+}

@@ -2,6 +2,7 @@ import { asc, sql } from 'drizzle-orm';
 import type { SessionState, StoredEvent } from '@sessionwire/transport/protocol';
 import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
 import { contentSha256, findMessageKeys, messageKeyOf } from '../message-key-lookup';
+import { executeNamed, runNamed } from '../named-statement';
 import { nextEventAt } from '../partitioned-log';
 import { sessions, type SessionRow } from '../schema';
 import { applyEvents } from '../session-effects';
@@ -25,21 +26,25 @@ export async function lockSessions(
   wait: boolean,
 ): Promise<SessionRow[]> {
   if (ids.length === 0) return [];
-  return tx
-    .select()
-    .from(sessions)
-    .where(sql`${sessions.id} = any(${sql.param([...new Set(ids)])}::uuid[])`)
-    .orderBy(asc(sessions.id))
-    .for('update', wait ? {} : { skipLocked: true });
+  return runNamed(
+    tx
+      .select()
+      .from(sessions)
+      .where(sql`${sessions.id} = any(${sql.param([...new Set(ids)])}::uuid[])`)
+      .orderBy(asc(sessions.id))
+      .for('update', wait ? {} : { skipLocked: true }),
+  );
 }
 
 /** Of `ids` (none of them locked by us), those that exist: another transaction holds them. */
 async function existing(tx: Executor, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const rows = await tx
-    .select({ id: sessions.id })
-    .from(sessions)
-    .where(sql`${sessions.id} = any(${sql.param(ids)}::uuid[])`);
+  const rows = await runNamed(
+    tx
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(sql`${sessions.id} = any(${sql.param(ids)}::uuid[])`),
+  );
   return new Set(rows.map((r) => r.id));
 }
 
@@ -217,7 +222,9 @@ export async function writeRows(
     });
     return `${fields.slice(0, -1)},"evs":[${(inserts.get(row.id) ?? []).join(',')}]}`;
   });
-  const result = await tx.execute(sql`
+  const result = await executeNamed(
+    tx,
+    sql`
     with u as (
       update sessions set
         state = x.state, activity = x.activity, head_seq = x.head_seq,
@@ -246,7 +253,8 @@ export async function writeRows(
     select (select coalesce(jsonb_agg(to_jsonb(e)), '[]'::jsonb) from e) as events,
            (select coalesce(jsonb_agg(jsonb_build_object('id', id, 'updated_at', updated_at,
               'lease_expires_at', lease_expires_at, 'last_event_at', last_event_at)), '[]'::jsonb)
-            from u) as rows`);
+            from u) as rows`,
+  );
   const [out] = rowsOf<{ events: EventJson[]; rows: RowJson[] }>(result);
   const events = out.events.map(storedEvent).sort(bySessionAndSeq);
   const committed = new Map<string, Partial<SessionRow>>();

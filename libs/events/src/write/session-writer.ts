@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { and, asc, inArray, isNotNull, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { NewEvent, SessionState, StoredEvent } from '@sessionwire/transport/protocol';
 import type { Database } from '../database';
+import { executeNamed, runNamed } from '../named-statement';
 import { SessionNotFoundError } from '@sessionwire/transport/protocol/domain-errors';
 import { sessions, type SessionRow } from '../schema';
 import { SessionBounds } from '../session-bounds';
@@ -95,7 +96,9 @@ export class SessionWriter {
       { type: 'session.state', data: { from: null, to: 'CREATED', reason: 'created' } },
     ])[0];
     // The first event's created_at is the new row's last_event_at (partitioned-log.ts, rule 1).
-    const result = await this.db.execute(sql`
+    const result = await executeNamed(
+      this.db,
+      sql`
       with s as (
         insert into sessions (id, agent, state, metadata, head_seq, last_event_at)
         values (${input.id}, ${input.agent}, 'CREATED', ${metadata}::jsonb, 1, clock_timestamp())
@@ -103,11 +106,14 @@ export class SessionWriter {
       )
       insert into events (session_id, seq, type, data, created_at)
       select s.id, 1, 'session.state', ${created.json}::jsonb, s.last_event_at from s
-      returning session_id, seq, type, data, created_at`);
-    const [row] = await this.db
-      .select()
-      .from(sessions)
-      .where(sql`${sessions.id} = ${input.id}`);
+      returning session_id, seq, type, data, created_at`,
+    );
+    const [row] = await runNamed(
+      this.db
+        .select()
+        .from(sessions)
+        .where(sql`${sessions.id} = ${input.id}`),
+    );
     this.bounds.note(row.id, row.createdAt);
     await this.committed(rowsOf<Parameters<typeof storedEvent>[0]>(result).map(storedEvent));
     return row;
@@ -160,20 +166,22 @@ export class SessionWriter {
     if (limit <= 0) return [];
     return this.pickAndWrite(
       (tx) =>
-        tx
-          .select()
-          .from(sessions)
-          .where(
-            and(
-              sql`${sessions.lastInputSeq} > ${sessions.processedSeq}`,
-              ne(sessions.state, 'ENDED'),
-              inArray(sessions.state, CLAIMABLE),
-              isNull(sessions.owner),
-            ),
-          )
-          .orderBy(asc(sessions.updatedAt))
-          .limit(limit)
-          .for('update', { skipLocked: true }),
+        runNamed(
+          tx
+            .select()
+            .from(sessions)
+            .where(
+              and(
+                sql`${sessions.lastInputSeq} > ${sessions.processedSeq}`,
+                ne(sessions.state, 'ENDED'),
+                inArray(sessions.state, CLAIMABLE),
+                isNull(sessions.owner),
+              ),
+            )
+            .orderBy(asc(sessions.updatedAt))
+            .limit(limit)
+            .for('update', { skipLocked: true }),
+        ),
       (row) =>
         asChange(
           transitionCommand(row.id, row.state as SessionState, 'STARTING', 'claimed', {
@@ -187,18 +195,20 @@ export class SessionWriter {
   async detachExpired(limit: number): Promise<SessionChange[]> {
     return this.pickAndWrite(
       (tx) =>
-        tx
-          .select()
-          .from(sessions)
-          .where(
-            and(
-              isNotNull(sessions.owner),
-              lt(sessions.leaseExpiresAt, sql`now()`),
-              inArray(sessions.state, HELD as SessionState[]),
-            ),
-          )
-          .limit(limit)
-          .for('update', { skipLocked: true }),
+        runNamed(
+          tx
+            .select()
+            .from(sessions)
+            .where(
+              and(
+                isNotNull(sessions.owner),
+                lt(sessions.leaseExpiresAt, sql`now()`),
+                inArray(sessions.state, HELD as SessionState[]),
+              ),
+            )
+            .limit(limit)
+            .for('update', { skipLocked: true }),
+        ),
       (row) => closeCommand(row.id, 'DETACHED', 'lease_expired', 'worker_lost'),
     );
   }
@@ -210,7 +220,9 @@ export class SessionWriter {
    */
   async renew(owner: string, leases: readonly Lease[], leaseMs: number): Promise<Set<string>> {
     if (leases.length === 0) return new Set();
-    const result = await this.db.execute(sql`
+    const result = await executeNamed(
+      this.db,
+      sql`
       with held as (
         select s.id from sessions s
         join unnest(${sql.param(leases.map((l) => l.sessionId))}::uuid[],
@@ -223,7 +235,8 @@ export class SessionWriter {
       )
       update sessions t set lease_expires_at = now() + ${leaseMs} * interval '1 millisecond'
       from held where t.id = held.id
-      returning t.id`);
+      returning t.id`,
+    );
     return new Set(rowsOf<{ id: string }>(result).map((r) => r.id));
   }
 

@@ -7,6 +7,7 @@ import {
 } from '@sessionwire/transport/protocol/domain-errors';
 import { StaleLeaseError } from '../errors';
 import { contentSha256, type MessageKey } from '../message-key-lookup';
+import { executeNamed } from '../named-statement';
 import { nextEventAt } from '../partitioned-log';
 import { storedEvent } from './event-validation';
 import { bySessionAndSeq, rowsOf } from './locked-write';
@@ -72,7 +73,9 @@ export async function statementAppend(
       `{"i":${i},"s":"${commands[i].sessionId}","e":${form.leaseEpoch ?? 'null'},"c":${cmid},"v":[${values}]}`,
     );
   });
-  const result = await db.execute(sql`
+  const result = await executeNamed(
+    db,
+    sql`
     with req as materialized (
       -- A message's key looked up in message_keys (partitioned-log.ts, rule 2): one index probe.
       select r.i, r.s, r.e, r.c, r.v, jsonb_array_length(r.v) as n,
@@ -132,7 +135,8 @@ export async function statementAppend(
       (select coalesce(jsonb_agg(to_jsonb(inserted)), '[]'::jsonb) from inserted) as events,
       (select coalesce(jsonb_agg(jsonb_build_object('i', i, 'why', verdict, 'seq', dup_seq,
          'created_at', dup_at, 'sha', dup_sha)), '[]'::jsonb)
-       from checked where verdict <> 'ok') as refused`);
+       from checked where verdict <> 'ok') as refused`,
+  );
   const [out] = rowsOf<{ events: EventRow[]; refused: RefusedRow[] }>(result);
   const events = out.events.map(storedEvent).sort(bySessionAndSeq);
   const refused = new Map(out.refused.map((r) => [r.i, r]));

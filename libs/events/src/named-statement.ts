@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import type { SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import type { Database } from './database';
+
+/** A drizzle database or transaction: both have `_.session`. */
+type Executor = Pick<Database, '_'>;
+
+const dialect = new PgDialect();
+/** Statement names by SQL text: a call site's text is the same on every call. */
+const names = new Map<string, string>();
+
+/**
+ * Runs `query` as a named prepared statement (node-postgres; PGlite ignores the name): Postgres
+ * parses and plans it once per connection, and after five runs with alike parameters keeps a
+ * generic plan, so every later run skips parse and plan. For the statements every commit and
+ * every batched read runs, whose text never changes (their rows travel in one JSON parameter),
+ * that is most of what Postgres spends on them. The name is derived from the text, so two texts
+ * never share a name. `DATABASE_NAMED_STATEMENTS=false` turns names off at the connection
+ * (see `connectPostgres`), for poolers that cannot keep them (PgBouncer before 1.21).
+ *
+ * Returns what `execute` returns (the driver's result, `rows` as objects).
+ */
+export function executeNamed(executor: Executor, query: SQL): Promise<unknown> {
+  const built = dialect.sqlToQuery(query);
+  return executor._.session.prepareQuery(built, undefined, nameOf(built.sql), false).execute();
+}
+
+/** A drizzle query builder (select, insert, update) with its values bound. */
+interface Preparable<R> {
+  toSQL(): { sql: string };
+  prepare(name: string): { execute(): Promise<R> };
+}
+
+/** Runs a query builder's query as a named prepared statement (see {@link executeNamed}). */
+export function runNamed<R>(query: Preparable<R>): Promise<R> {
+  return query.prepare(nameOf(query.toSQL().sql)).execute();
+}
+
+function nameOf(text: string): string {
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `sw_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    names.set(text, name);
+  }
+  return name;
+}
