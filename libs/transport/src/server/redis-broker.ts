@@ -46,6 +46,8 @@ export class RedisBroker implements ProbedBroker {
     // consumers' periodic sync repairs it, and the append path never waits on Redis.
     this.pub = new Redis(options.url, {
       ...base,
+      // The publishes of one tick (every session of a commit) go out in one write.
+      enableAutoPipelining: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectionName: `${name}-pub`,

@@ -18,6 +18,8 @@ export function createRedisCommandClient(
   options: RedisCommandClientOptions,
 ): Redis | Cluster {
   const failFast = {
+    // The commands of one tick (concurrent requests' rate-limit checks) go out in one write.
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: options.commandTimeoutMs ?? 500,
