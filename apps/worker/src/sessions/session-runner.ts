@@ -110,13 +110,17 @@ export class SessionRunner {
 
   async run(): Promise<SessionExit> {
     try {
+      // The first input is read while the transition commits: the claim found input pending.
+      const nextInput = () =>
+        this.appender.read((store) => store.getNextInput(this.sessionId, this.processedSeq));
+      let first: ReturnType<typeof nextInput> | undefined = nextInput();
+      first.catch(() => undefined);
       await this.appender.transition('STARTING', 'ACTIVE', 'worker_started');
       let idleSince = Date.now();
       while (!this.stopping) {
         this.wakeFlag = false;
-        const input = await this.appender.read((store) =>
-          store.getNextInput(this.sessionId, this.processedSeq),
-        );
+        const input = await (first ?? nextInput());
+        first = undefined;
         if (this.stopping) break;
         if (input) {
           await this.runTurn(input.seq, input.data.content);
