@@ -3,7 +3,6 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { Client, Pool, type PoolClient, type PoolConfig } from 'pg';
 import * as schema from './schema';
 import { WriteQueueFullError } from './write/write-errors';
-import type { executeNamed } from './named-statement';
 
 /** A drizzle handle on either node-postgres or PGlite; the store works on both. */
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -50,9 +49,9 @@ export interface PostgresOptions {
   /** Called when an idle pooled connection fails (server restart, terminated backend). */
   onError?: (error: Error) => void;
   /**
-   * Whether the statements {@link executeNamed} names are prepared under their names
-   * (`DATABASE_NAMED_STATEMENTS`, default true). False sends every statement unnamed, for a pooler
-   * in transaction mode that cannot keep prepared statements (PgBouncer before 1.21).
+   * Whether the statements `executeNamed` names (named-statement.ts) are prepared under their names
+   * (`DATABASE_NAMED_STATEMENTS`, default on). False sends every statement unnamed, for a proxy
+   * that cannot keep prepared statements on a connection.
    */
   namedStatements?: boolean;
 }

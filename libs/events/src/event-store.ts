@@ -9,12 +9,16 @@ import type {
   StoredEvent,
 } from '@sessionwire/transport/protocol';
 import { DATABASE, type Database } from './database';
-import { executeNamed, runNamed } from './named-statement';
+import { runNamed } from './named-statement';
+import {
+  eventsAfterMany,
+  interruptRequests,
+  type EventsAfter,
+  type InterruptRange,
+} from './batched-reads';
 import { SessionNotFoundError } from './errors';
 import { events, sessions, type EventRow, type SessionRow } from './schema';
 import type { SessionBounds } from './session-bounds';
-import { storedEvent } from './write/event-validation';
-import { rowsOf } from './write/locked-write';
 import type { UserMessageResult } from './write/session-commands';
 import { SessionWriter, type CreateSessionInput } from './write/session-writer';
 
@@ -40,12 +44,7 @@ export interface CurrentTurn {
   waiting: boolean;
 }
 
-/** One read of {@link EventStore.getEventsAfterMany}. */
-export interface EventsAfter {
-  sessionId: string;
-  afterSeq: number;
-  limit: number;
-}
+export type { EventsAfter, InterruptRange } from './batched-reads';
 
 export type { SessionHead };
 
@@ -185,76 +184,18 @@ export class EventStore {
 
   /**
    * Many reads in one query: for each, what `getEventsAfter` would return, in the same order as
-   * `reads` (a `unnest` of the reads with a lateral index scan each). Each read carries its own
-   * session's `created_at` bound, so each lateral scan visits only that session's recent partitions
-   * (pruned at run time); the bounds of sessions not seen before cost one more query, for all.
+   * `reads` (see {@link eventsAfterMany}).
    */
-  async getEventsAfterMany(reads: readonly EventsAfter[]): Promise<StoredEvent[][]> {
-    const out: StoredEvent[][] = reads.map(() => []);
-    if (reads.length === 0) return out;
-    const since = await this.bounds.ofMany(reads);
-    const present = reads.flatMap((read, i) => (since[i] ? [{ ...read, i, since: since[i] }] : []));
-    if (present.length === 0) return out;
-    const result = await executeNamed(
-      this.db,
-      sql`
-      select r.ord, e.session_id, e.seq, e.type, e.data, e.created_at
-      from unnest(${sql.param(present.map((r) => r.sessionId))}::uuid[],
-                  ${sql.param(present.map((r) => r.afterSeq))}::bigint[],
-                  ${sql.param(present.map((r) => r.limit))}::int[],
-                  ${sql.param(present.map((r) => r.since.toISOString()))}::timestamptz[])
-        with ordinality as r(session_id, after_seq, lim, since, ord)
-      cross join lateral (
-        select * from events e
-        where e.session_id = r.session_id and e.created_at >= r.since and e.seq > r.after_seq
-        order by e.seq limit r.lim
-      ) e
-      order by r.ord, e.seq`,
-    );
-    for (const row of rowsOf<Parameters<typeof storedEvent>[0] & { ord: string | number }>(
-      result,
-    )) {
-      out[present[Number(row.ord) - 1].i].push(storedEvent(row));
-    }
-    present.forEach((read) => this.bounds.noteEvents(read.sessionId, out[read.i]));
-    return out;
+  getEventsAfterMany(reads: readonly EventsAfter[]): Promise<StoredEvent[][]> {
+    return eventsAfterMany(this.db, this.bounds, reads);
   }
 
   /**
    * The turns whose interrupt was requested in `(afterSeq, toSeq]` of each session, in one query
    * (the worker's poll for interrupt hints it may have missed); sessions with none are absent.
    */
-  async getInterruptRequests(
-    ranges: readonly { sessionId: string; afterSeq: number; toSeq: number }[],
-  ): Promise<Map<string, string[]>> {
-    const found = new Map<string, string[]>();
-    if (ranges.length === 0) return found;
-    const since = await this.bounds.ofMany(ranges);
-    const present = ranges.flatMap((range, i) => (since[i] ? [{ ...range, since: since[i] }] : []));
-    if (present.length === 0) return found;
-    const result = await executeNamed(
-      this.db,
-      sql`
-      select r.session_id, e.data->>'turnId' as turn_id
-      from unnest(${sql.param(present.map((r) => r.sessionId))}::uuid[],
-                  ${sql.param(present.map((r) => r.afterSeq))}::bigint[],
-                  ${sql.param(present.map((r) => r.toSeq))}::bigint[],
-                  ${sql.param(present.map((r) => r.since.toISOString()))}::timestamptz[])
-        as r(session_id, after_seq, to_seq, since)
-      cross join lateral (
-        select e.seq, e.data from events e
-        where e.session_id = r.session_id and e.created_at >= r.since
-          and e.seq > r.after_seq and e.seq <= r.to_seq
-          and e.type = 'interrupt.requested' and e.data->>'turnId' is not null
-      ) e
-      order by r.session_id, e.seq`,
-    );
-    for (const row of rowsOf<{ session_id: string; turn_id: string }>(result)) {
-      const list = found.get(row.session_id) ?? [];
-      list.push(row.turn_id);
-      found.set(row.session_id, list);
-    }
-    return found;
+  getInterruptRequests(ranges: readonly InterruptRange[]): Promise<Map<string, string[]>> {
+    return interruptRequests(this.db, this.bounds, ranges);
   }
 
   /** The `limit` events just below `beforeSeq`, ascending. */

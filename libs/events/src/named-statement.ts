@@ -12,12 +12,13 @@ const names = new Map<string, string>();
 
 /**
  * Runs `query` as a named prepared statement (node-postgres; PGlite ignores the name): Postgres
- * parses and plans it once per connection, and after five runs with alike parameters keeps a
- * generic plan, so every later run skips parse and plan. For the statements every commit and
- * every batched read runs, whose text never changes (their rows travel in one JSON parameter),
- * that is most of what Postgres spends on them. The name is derived from the text, so two texts
- * never share a name. `DATABASE_NAMED_STATEMENTS=false` turns names off at the connection
- * (see `connectPostgres`), for poolers that cannot keep them (PgBouncer before 1.21).
+ * parses it once per connection, and once a generic plan costs no more than the custom ones
+ * (judged after five runs) it plans it once too. For the statements every commit and every
+ * batched read runs, whose text never changes (their rows travel in one JSON or array
+ * parameter), parse and plan are most of what Postgres spends on a small batch. The name is
+ * derived from the text, so two texts never share a name. `DATABASE_NAMED_STATEMENTS=off` turns
+ * names off at the connection (see `connectPostgres`), for a proxy that cannot keep prepared
+ * statements.
  *
  * Returns what `execute` returns (the driver's result, `rows` as objects).
  */
