@@ -1,6 +1,6 @@
 // Every read and write of `events` here keeps the partitioned log's constraints: partitioned-log.ts.
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { and, asc, desc, eq, gt, gte, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lt, sql, type SQL } from 'drizzle-orm';
 import type {
   Activity,
   NewEvent,
@@ -148,19 +148,12 @@ export class EventStore {
   async getEventsAfter(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
     const since = await this.bounds.of(sessionId, afterSeq);
     if (!since) return [];
-    const rows = await runNamed(
-      this.db
-        .select()
-        .from(events)
-        .where(
-          and(
-            eq(events.sessionId, sessionId),
-            gte(events.createdAt, since),
-            gt(events.seq, afterSeq),
-          ),
-        )
-        .orderBy(asc(events.seq))
-        .limit(limit),
+    const rows = await this.page(
+      sessionId,
+      since,
+      asc(events.seq),
+      limit,
+      gt(events.seq, afterSeq),
     );
     const stored = rows.map(toStoredEvent);
     this.bounds.noteEvents(sessionId, stored);
@@ -206,19 +199,12 @@ export class EventStore {
   ): Promise<StoredEvent[]> {
     const since = await this.bounds.of(sessionId);
     if (!since) return [];
-    const rows = await runNamed(
-      this.db
-        .select()
-        .from(events)
-        .where(
-          and(
-            eq(events.sessionId, sessionId),
-            gte(events.createdAt, since),
-            lt(events.seq, beforeSeq),
-          ),
-        )
-        .orderBy(desc(events.seq))
-        .limit(limit),
+    const rows = await this.page(
+      sessionId,
+      since,
+      desc(events.seq),
+      limit,
+      lt(events.seq, beforeSeq),
     );
     const stored = rows.map(toStoredEvent).reverse();
     this.bounds.noteEvents(sessionId, stored);
@@ -232,20 +218,13 @@ export class EventStore {
   ): Promise<(StoredEvent & { type: 'message.user' }) | undefined> {
     const since = await this.bounds.of(sessionId, afterSeq);
     if (!since) return undefined;
-    const [row] = await runNamed(
-      this.db
-        .select()
-        .from(events)
-        .where(
-          and(
-            eq(events.sessionId, sessionId),
-            gte(events.createdAt, since),
-            gt(events.seq, afterSeq),
-            eq(events.type, 'message.user'),
-          ),
-        )
-        .orderBy(asc(events.seq))
-        .limit(1),
+    const [row] = await this.page(
+      sessionId,
+      since,
+      asc(events.seq),
+      1,
+      gt(events.seq, afterSeq),
+      eq(events.type, 'message.user'),
     );
     return row ? (toStoredEvent(row) as StoredEvent & { type: 'message.user' }) : undefined;
   }
@@ -274,21 +253,14 @@ export class EventStore {
     const processedSeq = Number(row.processedSeq);
     const since = await this.bounds.of(sessionId, processedSeq);
     if (!since) return turn;
-    const [started] = await runNamed(
-      this.db
-        .select({ seq: events.seq })
-        .from(events)
-        .where(
-          and(
-            eq(events.sessionId, sessionId),
-            gte(events.createdAt, since),
-            gt(events.seq, processedSeq),
-            eq(events.type, 'turn.started'),
-            sql`${events.data}->>'turnId' = ${row.turnId}`,
-          ),
-        )
-        .orderBy(desc(events.seq))
-        .limit(1),
+    const [started] = await this.page(
+      sessionId,
+      since,
+      desc(events.seq),
+      1,
+      gt(events.seq, processedSeq),
+      eq(events.type, 'turn.started'),
+      sql`${events.data}->>'turnId' = ${row.turnId}`,
     );
     return started ? { ...turn, startedSeq: Number(started.seq) } : turn;
   }
@@ -352,6 +324,17 @@ export class EventStore {
    */
   requestInterrupt(sessionId: string): Promise<{ turnId: string | null; events: StoredEvent[] }> {
     return this.writer.requestInterrupt(sessionId);
+  }
+  /** Up to `limit` of the session's events since `since` that match `where`, in `order`. */
+  private page(sessionId: string, since: Date, order: SQL, limit: number, ...where: SQL[]) {
+    return runNamed(
+      this.db
+        .select()
+        .from(events)
+        .where(and(eq(events.sessionId, sessionId), gte(events.createdAt, since), ...where))
+        .orderBy(order)
+        .limit(limit),
+    );
   }
 }
 
