@@ -92,7 +92,10 @@ export class EventStore {
   }
 
   async getSession(sessionId: string): Promise<SessionRow | undefined> {
-    const [row] = await runNamed(this.db.select().from(sessions).where(eq(sessions.id, sessionId)));
+    const [row] = await runNamed(
+      'session',
+      this.db.select().from(sessions).where(eq(sessions.id, sessionId)),
+    );
     if (row) this.bounds.note(row.id, row.createdAt);
     return row;
   }
@@ -149,6 +152,7 @@ export class EventStore {
     const since = await this.bounds.of(sessionId, afterSeq);
     if (!since) return [];
     const rows = await this.page(
+      'events after',
       sessionId,
       since,
       asc(events.seq),
@@ -165,6 +169,7 @@ export class EventStore {
     const since = await this.bounds.of(sessionId);
     if (!since) return undefined;
     const [row] = await runNamed(
+      'oldest seq',
       this.db
         .select({ seq: events.seq })
         .from(events)
@@ -200,6 +205,7 @@ export class EventStore {
     const since = await this.bounds.of(sessionId);
     if (!since) return [];
     const rows = await this.page(
+      'events before',
       sessionId,
       since,
       desc(events.seq),
@@ -219,6 +225,7 @@ export class EventStore {
     const since = await this.bounds.of(sessionId, afterSeq);
     if (!since) return undefined;
     const [row] = await this.page(
+      'next input',
       sessionId,
       since,
       asc(events.seq),
@@ -254,6 +261,7 @@ export class EventStore {
     const since = await this.bounds.of(sessionId, processedSeq);
     if (!since) return turn;
     const [started] = await this.page(
+      'open turn start',
       sessionId,
       since,
       desc(events.seq),
@@ -268,6 +276,7 @@ export class EventStore {
   /** The session's highest seq; 0 for an unknown session. */
   async getHeadSeq(sessionId: string): Promise<number> {
     const [row] = await runNamed(
+      'head seq',
       this.db
         .select({ headSeq: sessions.headSeq })
         .from(sessions)
@@ -281,6 +290,7 @@ export class EventStore {
     const heads = new Map<string, SessionHead>();
     if (sessionIds.length === 0) return heads;
     const rows = await runNamed(
+      'heads',
       this.db
         .select({
           id: sessions.id,
@@ -325,9 +335,20 @@ export class EventStore {
   requestInterrupt(sessionId: string): Promise<{ turnId: string | null; events: StoredEvent[] }> {
     return this.writer.requestInterrupt(sessionId);
   }
-  /** Up to `limit` of the session's events since `since` that match `where`, in `order`. */
-  private page(sessionId: string, since: Date, order: SQL, limit: number, ...where: SQL[]) {
+  /**
+   * Up to `limit` of the session's events since `since` that match `where`, in `order`; `site`
+   * names the caller (one text per site, see {@link runNamed}).
+   */
+  private page(
+    site: string,
+    sessionId: string,
+    since: Date,
+    order: SQL,
+    limit: number,
+    ...where: SQL[]
+  ) {
     return runNamed(
+      site,
       this.db
         .select()
         .from(events)

@@ -33,9 +33,22 @@ interface Preparable<R> {
   prepare(name: string): { execute(): Promise<R> };
 }
 
-/** Runs a query builder's query as a named prepared statement (see {@link executeNamed}). */
-export function runNamed<R>(query: Preparable<R>): Promise<R> {
-  return query.prepare(nameOf(query.toSQL().sql)).execute();
+/** Statement names by call site: a builder's text is rendered once per site, not on every call. */
+const siteNames = new Map<string, string>();
+
+/**
+ * Runs a query builder's query as a named prepared statement (see {@link executeNamed}). `site`
+ * names the call site and must stand for one text: the builder's text is rendered only the first
+ * time (rendering it costs as much as the builder's own rendering when it runs). A site that
+ * rendered two texts would fail loudly: node-postgres refuses one name for two statements.
+ */
+export function runNamed<R>(site: string, query: Preparable<R>): Promise<R> {
+  let name = siteNames.get(site);
+  if (name === undefined) {
+    name = nameOf(query.toSQL().sql);
+    siteNames.set(site, name);
+  }
+  return query.prepare(name).execute();
 }
 
 function nameOf(text: string): string {

@@ -129,6 +129,7 @@ export class SessionBounds {
     const missing = [...absent];
     if (missing.length > 0) {
       const rows = await runNamed(
+        missing.length === 1 ? 'bounds of one session' : 'bounds of sessions',
         this.db
           .select({ id: sessions.id, createdAt: sessions.createdAt })
           .from(sessions)

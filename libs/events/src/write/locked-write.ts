@@ -27,6 +27,7 @@ export async function lockSessions(
 ): Promise<SessionRow[]> {
   if (ids.length === 0) return [];
   return runNamed(
+    wait ? 'lock sessions' : 'lock sessions, skip locked',
     tx
       .select()
       .from(sessions)
@@ -40,6 +41,7 @@ export async function lockSessions(
 async function existing(tx: Executor, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const rows = await runNamed(
+    'sessions that exist',
     tx
       .select({ id: sessions.id })
       .from(sessions)

@@ -109,6 +109,7 @@ export class SessionWriter {
       returning session_id, seq, type, data, created_at`,
     );
     const [row] = await runNamed(
+      'created session',
       this.db
         .select()
         .from(sessions)
@@ -167,6 +168,7 @@ export class SessionWriter {
     return this.pickAndWrite(
       (tx) =>
         runNamed(
+          'claimable sessions',
           tx
             .select()
             .from(sessions)
@@ -196,6 +198,7 @@ export class SessionWriter {
     return this.pickAndWrite(
       (tx) =>
         runNamed(
+          'expired leases',
           tx
             .select()
             .from(sessions)
