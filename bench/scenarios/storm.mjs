@@ -77,7 +77,8 @@ async function storm(ctx, params) {
     const allLiveMs = performance.now() - t0;
     await sleep(1500); // pg_stat counters are flushed about once a second
     const seconds = (performance.now() - t0) / 1000;
-    const queries = (await xactCommit(ctx.db.name)) - before - Math.round(quietPerSec * seconds);
+    // Never below 0: the quiet rate is an estimate, and at small sizes it can exceed the storm's own.
+    const queries = Math.max(0, (await xactCommit(ctx.db.name)) - before - Math.round(quietPerSec * seconds));
     const metrics = await apiMetrics(b.url);
     const result = {
       streams,
