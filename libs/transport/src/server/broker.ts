@@ -2,7 +2,11 @@ import calculateSlot from 'cluster-key-slot';
 import type { StoredEvent } from '../protocol';
 
 export type Unsubscribe = () => Promise<void>;
-export type BrokerListener = (payload: string) => void;
+/**
+ * Receives a channel's payloads: a function, or an object whose `onMessage` is called. An object
+ * lets a long-lived subscriber (a session's fan-out) listen as itself, with no bound closure.
+ */
+export type BrokerListener = ((payload: string) => void) | { onMessage(payload: string): void };
 
 /**
  * A pub/sub bus that carries hints between processes. Delivery is at-most-once: a message may be
@@ -20,6 +24,11 @@ export interface Broker {
    */
   subscribe(channel: string, listener: BrokerListener): Promise<Unsubscribe>;
   /**
+   * Removes one registration of `listener` from `channel` (what calling the function `subscribe`
+   * returned does, for a subscriber that keeps no such function); the last one releases it upstream.
+   */
+  unsubscribe(channel: string, listener: BrokerListener): Promise<void>;
+  /**
    * Called after the upstream connection was lost and restored: anything published meanwhile was
    * lost, so consumers should re-read what they follow.
    */
@@ -28,6 +37,23 @@ export interface Broker {
 }
 
 export const BROKER = Symbol('BROKER');
+
+/**
+ * What `subscribe` returns: removes this one registration, once (the same listener may hold
+ * another subscription of the channel).
+ */
+export function unsubscribeOnce(
+  broker: Pick<Broker, 'unsubscribe'>,
+  channel: string,
+  listener: BrokerListener,
+): Unsubscribe {
+  let held = true;
+  return async () => {
+    if (!held) return;
+    held = false;
+    await broker.unsubscribe(channel, listener);
+  };
+}
 
 /**
  * Channel of a session's hints (`SessionHint`). The session id is a Redis Cluster hash tag, so

@@ -37,4 +37,24 @@ describe(ChannelListeners.name, () => {
     channels.deliver('c', 'y');
     expect(got).toEqual(['a x', 'b x', 'a y']);
   });
+
+  it('calls an object listener through onMessage, and knows it by its identity', () => {
+    const channels = new ChannelListeners();
+    const got: string[] = [];
+    const fanout = { onMessage: (p: string) => got.push(`object ${p}`) };
+    const twin = { onMessage: fanout.onMessage };
+    const fn = (p: string) => got.push(`function ${p}`);
+    expect(channels.add('c', fanout)).toBe(true);
+    channels.deliver('c', '1');
+    channels.add('c', fn);
+    channels.deliver('c', '2');
+    expect(got).toEqual(['object 1', 'object 2', 'function 2']);
+    expect(channels.remove('c', twin)).toBe(false); // same method, another listener
+    expect(channels.remove('c', fn)).toBe(false);
+    got.length = 0;
+    channels.deliver('c', '3');
+    expect(got).toEqual(['object 3']);
+    expect(channels.remove('c', fanout)).toBe(true);
+    expect(channels.size).toBe(0);
+  });
 });

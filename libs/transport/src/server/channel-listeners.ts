@@ -12,7 +12,7 @@ export class ChannelListeners {
   add(channel: string, listener: BrokerListener): boolean {
     const current = this.channels.get(channel);
     if (current === undefined) this.channels.set(channel, listener);
-    else if (typeof current === 'function') this.channels.set(channel, [current, listener]);
+    else if (!Array.isArray(current)) this.channels.set(channel, [current, listener]);
     else current.push(listener);
     return current === undefined;
   }
@@ -21,7 +21,7 @@ export class ChannelListeners {
   remove(channel: string, listener: BrokerListener): boolean {
     const current = this.channels.get(channel);
     if (current === undefined) return false;
-    if (typeof current === 'function') {
+    if (!Array.isArray(current)) {
       if (current !== listener) return false;
       this.channels.delete(channel);
       return true;
@@ -42,8 +42,8 @@ export class ChannelListeners {
   deliver(channel: string, payload: string): void {
     const current = this.channels.get(channel);
     if (current === undefined) return;
-    if (typeof current === 'function') return current(payload);
-    for (const listener of [...current]) listener(payload);
+    if (!Array.isArray(current)) return call(current, payload);
+    for (const listener of [...current]) call(listener, payload);
   }
 
   has(channel: string): boolean {
@@ -61,4 +61,9 @@ export class ChannelListeners {
   clear(): void {
     this.channels.clear();
   }
+}
+
+function call(listener: BrokerListener, payload: string): void {
+  if (typeof listener === 'function') listener(payload);
+  else listener.onMessage(payload);
 }

@@ -1,4 +1,4 @@
-import type { Broker, BrokerListener, Unsubscribe } from './broker';
+import { unsubscribeOnce, type Broker, type BrokerListener, type Unsubscribe } from './broker';
 import { ChannelListeners } from './channel-listeners';
 
 /**
@@ -16,12 +16,11 @@ export class MemoryBroker implements Broker {
 
   async subscribe(channel: string, listener: BrokerListener): Promise<Unsubscribe> {
     this.channels.add(channel, listener);
-    let held = true;
-    return async () => {
-      // once only: the same listener may hold another subscription of the channel
-      if (held) this.channels.remove(channel, listener);
-      held = false;
-    };
+    return unsubscribeOnce(this, channel, listener);
+  }
+
+  async unsubscribe(channel: string, listener: BrokerListener): Promise<void> {
+    this.channels.remove(channel, listener);
   }
 
   onResubscribe(_listener: () => void): void {

@@ -92,6 +92,30 @@ describe(RedisBroker.name, () => {
     expect(errors).toEqual([]);
   }, 20_000);
 
+  it('takes back one registration of a listener with unsubscribe(channel, listener)', async () => {
+    const b = broker();
+    const unsubscribe = jest.spyOn((b as unknown as { sub: Redis }).sub, 'unsubscribe');
+    const got: string[] = [];
+    const listener = { onMessage: (payload: string) => got.push(payload) };
+    await b.subscribe('o', listener);
+    const off = await b.subscribe('o', listener);
+    const publisher = broker();
+    await publisher.ping();
+    await publisher.publish('o', 'twice');
+    await waitFor('both registrations to be called', () => got.length === 2, 15_000, 20);
+    await b.unsubscribe('o', listener);
+    expect(unsubscribe).not.toHaveBeenCalled();
+    expect(await numsub('o')).toBe(1);
+    await off();
+    await off(); // once only: the registration it held is already gone
+    expect(unsubscribe).toHaveBeenCalledTimes(1);
+    expect(await numsub('o')).toBe(0);
+    await b.unsubscribe('o', listener); // nothing left to take back
+    expect(unsubscribe).toHaveBeenCalledTimes(1);
+    expect(got).toEqual(['twice', 'twice']);
+    expect(errors).toEqual([]);
+  }, 20_000);
+
   it('carries session hints from one broker instance to another', async () => {
     const [S1] = sessionIds(1, 'r');
     const receiver = broker();

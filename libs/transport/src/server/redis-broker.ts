@@ -1,5 +1,11 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import type { BrokerListener, BrokerStats, ProbedBroker, Unsubscribe } from './broker';
+import {
+  unsubscribeOnce,
+  type BrokerListener,
+  type BrokerStats,
+  type ProbedBroker,
+  type Unsubscribe,
+} from './broker';
 import { ChannelListeners } from './channel-listeners';
 import { ErrorThrottle } from './error-throttle';
 
@@ -91,14 +97,13 @@ export class RedisBroker implements ProbedBroker {
     // Returns only once the channel is live upstream, so a caller that reads the log next
     // cannot miss a hint published in between.
     await this.subscribing.get(key);
-    let held = true;
-    return async () => {
-      // once only: the same listener may hold another subscription of the channel
-      if (!held) return;
-      held = false;
-      if (!this.channels.remove(key, listener)) return;
-      await this.sub.unsubscribe(key).catch((error) => this.report(error, `unsubscribe ${key}`));
-    };
+    return unsubscribeOnce(this, channel, listener);
+  }
+
+  async unsubscribe(channel: string, listener: BrokerListener): Promise<void> {
+    const key = this.prefix + channel;
+    if (!this.channels.remove(key, listener)) return;
+    await this.sub.unsubscribe(key).catch((error) => this.report(error, `unsubscribe ${key}`));
   }
 
   onResubscribe(listener: () => void): void {

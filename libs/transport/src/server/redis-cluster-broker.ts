@@ -1,6 +1,12 @@
 import calculateSlot from 'cluster-key-slot';
 import { Cluster } from 'ioredis';
-import type { BrokerListener, BrokerStats, ProbedBroker, Unsubscribe } from './broker';
+import {
+  unsubscribeOnce,
+  type BrokerListener,
+  type BrokerStats,
+  type ProbedBroker,
+  type Unsubscribe,
+} from './broker';
 import { ChannelListeners } from './channel-listeners';
 import { ErrorThrottle, type ErrorSink } from './error-throttle';
 
@@ -137,16 +143,15 @@ export class RedisClusterBroker implements ProbedBroker {
     }
     // Returns once the channel is live on its shard: a caller reading the log next misses nothing.
     await this.subscribing.get(key);
-    let held = true;
-    return async () => {
-      // once only: the same listener may hold another subscription of the channel
-      if (!held) return;
-      held = false;
-      if (!this.channels.remove(key, listener)) return;
-      await this.cluster.sunsubscribe(key).catch((error: Error) => {
-        this.report(error, `unsubscribe ${key}`);
-      });
-    };
+    return unsubscribeOnce(this, channel, listener);
+  }
+
+  async unsubscribe(channel: string, listener: BrokerListener): Promise<void> {
+    const key = this.prefix + channel;
+    if (!this.channels.remove(key, listener)) return;
+    await this.cluster.sunsubscribe(key).catch((error: Error) => {
+      this.report(error, `unsubscribe ${key}`);
+    });
   }
 
   onResubscribe(listener: () => void): void {

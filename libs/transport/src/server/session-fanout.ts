@@ -1,5 +1,5 @@
 import { shouldSync, type SessionState } from '../protocol';
-import { sessionChannel, type Broker, type SessionHint, type Unsubscribe } from './broker';
+import { sessionChannel, type Broker, type SessionHint } from './broker';
 import { encodeEvent, type EncodedEvent } from './encoded-event';
 import type { HistoryReader, SessionHead } from './history';
 import { KnownHead } from './known-head';
@@ -62,9 +62,9 @@ export class SessionFanout implements HandoffSource {
   readonly head: KnownHead;
   /** One member held as itself, several in a Set (most sessions have one stream per node). */
   private members: FanoutMember | Set<FanoutMember> | undefined;
-  /** While subscribing (or after subscribing failed); then `unsubscribe` takes its place. */
-  private subscription: Promise<Unsubscribe> | undefined;
-  private unsubscribe: Unsubscribe | undefined;
+  /** While subscribing, or after subscribing failed; undefined once subscribed. */
+  private subscription: Promise<unknown> | undefined;
+  private subscribed = false;
   private stateLastRound: SessionState;
   private reading: Promise<void> | undefined;
   private readAgain = false;
@@ -80,12 +80,13 @@ export class SessionFanout implements HandoffSource {
   ) {
     this.head = new KnownHead(head);
     this.stateLastRound = head.state;
-    // A bound method, not an arrow: no closure context or feedback kept per session.
-    const subscription = deps.broker.subscribe(sessionChannel(sessionId), this.onHint.bind(this));
+    // The fan-out listens as itself (see onMessage): no closure or bound function per session,
+    // and release() takes the registration back by the same identity.
+    const subscription = deps.broker.subscribe(sessionChannel(sessionId), this);
     this.subscription = subscription;
     subscription.then(
-      (unsubscribe) => {
-        this.unsubscribe = unsubscribe;
+      () => {
+        this.subscribed = true;
         this.subscription = undefined;
       },
       () => undefined, // reported by whoever awaits it (a resume, or release)
@@ -98,7 +99,7 @@ export class SessionFanout implements HandoffSource {
 
   /** True once the session's channel is subscribed: from then on the head learns from hints. */
   get isReady(): boolean {
-    return this.unsubscribe !== undefined;
+    return this.subscribed;
   }
 
   /** Resolves once the channel is subscribed upstream (rejects when subscribing failed). */
@@ -176,9 +177,8 @@ export class SessionFanout implements HandoffSource {
 
   /** Unsubscribes (call once the last member left). */
   async release(): Promise<void> {
-    let unsubscribe = this.unsubscribe;
     try {
-      unsubscribe ??= await this.subscription!;
+      await this.subscription;
     } catch (error) {
       this.deps.log.warn(
         { err: error, sessionId: this.sessionId },
@@ -186,7 +186,7 @@ export class SessionFanout implements HandoffSource {
       );
       return;
     }
-    await unsubscribe();
+    await this.deps.broker.unsubscribe(sessionChannel(this.sessionId), this);
   }
 
   private readLog(afterSeq: number, headSeq: number): Promise<readonly EncodedEvent[]> {
@@ -212,7 +212,8 @@ export class SessionFanout implements HandoffSource {
     return read.events;
   }
 
-  private onHint(payload: string): void {
+  /** A hint on the session's channel, as the broker delivers it (the fan-out is the listener). */
+  onMessage(payload: string): void {
     let hint: SessionHint;
     try {
       hint = JSON.parse(payload) as SessionHint;
