@@ -25,6 +25,7 @@ export function headline(results) {
     [`p99 ms at ${s.fanout?.oursOverPeer?.resumable.commonRate ?? '?'} events/s, ours / resumable-stream`]: s.fanout?.oursOverPeer?.resumable.p99 ?? null,
     [`bytes per idle stream (${fmtSize(firstSize)} streams)`]: first?.sessionwire.bytesPerStream ?? null,
     [`bytes per idle stream, ours / raw node:http (${fmtSize(firstSize)} streams)`]: first?.oursOverFloor.bytesPerStream ?? null,
+    [`bytes per idle stream, second half of ${fmtSize(firstSize)} streams, ours / raw node:http`]: first?.oursOverFloor.secondHalfBytesPerStream ?? null,
     [`idle streams held on one node (largest size run)`]: last?.sessionwire.streams ?? null,
     [`CPU % at idle (${fmtSize(lastSize)} streams)`]: last?.sessionwire.idleCpuPct ?? null,
     [`heartbeats received / expected (${fmtSize(lastSize)} streams)`]: last ? Math.round((last.sessionwire.heartbeatsReceived / last.sessionwire.heartbeatsExpected) * 1000) / 1000 : null,

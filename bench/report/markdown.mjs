@@ -57,22 +57,22 @@ function resumeSection(s, out, lines) {
 }
 
 function idleSection(x, _out, lines) {
-  lines.push(`Each size is measured twice in the same run: one Sessionwire API node (every stream a session resting in SUSPENDED, streamed from its head over real Postgres and Redis), and the floor, a minimal SSE server on raw \`node:http\` (\`bench/peers/raw-sse-node.mjs\`: the same headers, \`retry:\` and \`live\` at open, one shared heartbeat timer writing the same heartbeat frame). Heartbeats every ${fmt(x.heartbeatMs)} ms, idle window ${fmt(x.idleMs)} ms. Memory is read after two forced full GCs through each server's V8 inspector: bytes per stream = (RSS with streams − RSS before) / streams, heap likewise from \`heapUsed\`. Clients run in separate processes, each from its own source address (127.0.0.2, 127.0.0.3, …, each with its own ephemeral ports, and none used by an earlier measurement: reopening from an address whose last 10,000 connections are still in TIME_WAIT was 3.4× slower here) holding at most 12,500 streams; servers and clients get \`ulimit -n\` raised up to the hard limit (${fmt(x.openFileLimits.hard)} here), and a size that needs more is skipped.`, '');
+  lines.push(`Each size is measured twice in the same run: one Sessionwire API node (every stream a session resting in SUSPENDED, streamed from its head over real Postgres and Redis), and the floor, a minimal SSE server on raw \`node:http\` (\`bench/peers/raw-sse-node.mjs\`: the same headers, \`retry:\` and \`live\` at open, one shared heartbeat timer writing the same heartbeat frame). Heartbeats every ${fmt(x.heartbeatMs)} ms, idle window ${fmt(x.idleMs)} ms. Memory is read after two forced full GCs through each server's V8 inspector: bytes per stream = (RSS with streams − RSS before) / streams, heap likewise from \`heapUsed\`. Clients run in separate processes, each from its own source address (127.0.0.2, 127.0.0.3, …, each with its own ephemeral ports, and none used by an earlier measurement: reopening from an address whose last 10,000 connections are still in TIME_WAIT was 3.4× slower here) holding at most 12,500 streams; servers and clients get \`ulimit -n\` raised up to the hard limit (${fmt(x.openFileLimits.hard)} here), and a size that needs more is skipped, with the most streams the hard limit lets one server hold measured in its place. Streams open in two halves; *second half, bytes per stream* = (RSS with all streams − RSS with the first half) / streams of the second half: what a stream adds once the code, pools and tables all streams share are in place and the first half's opening burst is behind.`, '');
   const rows = [];
   for (const size of x.sizes) {
     const run = x.runs[size];
     if (run.skipped) {
-      rows.push([size, 'skipped', run.skipped, '', '', '', '', '', '', '']);
+      rows.push([size, 'skipped', run.skipped, '', '', '', '', '', '', '', '', '']);
       continue;
     }
     for (const [key, label] of [['floor', 'raw node:http'], ['sessionwire', 'Sessionwire']]) {
       const r = run[key];
-      rows.push([r.streams, label, r.rssBaseMb, r.rssWithStreamsMb, r.bytesPerStream, r.heapBytesPerStream, r.idleCpuPct, `${fmt(r.heartbeatsReceived)} / ${fmt(r.heartbeatsExpected)}${r.streamsShortOfHeartbeats ? ` (${fmt(r.streamsShortOfHeartbeats)} streams short)` : ''}`, r.openedPerSecond, r.failedToOpen]);
+      rows.push([`${fmt(r.streams)}${run.insteadOf ? ` (in place of ${fmt(run.insteadOf)})` : ''}`, label, r.rssBaseMb, r.rssWithStreamsMb, r.bytesPerStream, r.heapBytesPerStream, r.secondHalfBytesPerStream ?? '', r.secondHalfHeapBytesPerStream ?? '', r.idleCpuPct, `${fmt(r.heartbeatsReceived)} / ${fmt(r.heartbeatsExpected)}${r.streamsShortOfHeartbeats ? ` (${fmt(r.streamsShortOfHeartbeats)} streams short)` : ''}`, r.openedPerSecond, r.failedToOpen]);
     }
     const ratios = run.oursOverFloor;
-    rows.push([size, 'ours / floor', '', '', ratios.bytesPerStream, ratios.heapBytesPerStream, ratios.idleCpuPct, '', ratios.openedPerSecond, '']);
+    rows.push([size, 'ours / floor', '', '', ratios.bytesPerStream, ratios.heapBytesPerStream, ratios.secondHalfBytesPerStream ?? '', ratios.secondHalfHeapBytesPerStream ?? '', ratios.idleCpuPct, '', ratios.openedPerSecond, '']);
   }
-  lines.push(table(['streams', 'server', 'RSS before MB', 'RSS with streams MB', 'bytes per stream', 'heap bytes per stream', 'CPU % at idle', 'heartbeats received / expected', 'opened per s', 'failed to open'], rows), '');
+  lines.push(table(['streams', 'server', 'RSS before MB', 'RSS with streams MB', 'bytes per stream', 'heap bytes per stream', 'second half: bytes per stream', 'second half: heap bytes per stream', 'CPU % at idle', 'heartbeats received / expected', 'opened per s', 'failed to open'], rows), '');
 }
 
 /**

@@ -8,8 +8,12 @@
 //
 // Descriptors: a server holding N streams needs about N + 1024 of them; children are started with
 // `ulimit -n` raised up to the hard limit (see lib/limits.mjs), and a size the hard limit cannot
-// hold is reported as skipped. Ephemeral ports: every client process opens its connections from
-// its own source address (127.0.0.2, 127.0.0.3, …), each with its own ~28k ports towards the one
+// hold is reported as skipped, and the most streams it can hold are measured in its place.
+// Streams open in two halves: besides the cost per stream of all of them, the second half's own
+// cost per stream is reported (what a stream adds once the code, pools and tables every stream
+// shares are in place, and the opening burst's one-off allocations of the first half are behind).
+//
+// Ephemeral ports: every client process opens its connections from its own source address (127.0.0.2, 127.0.0.3, …), each with its own ~28k ports towards the one
 // server port, and holds at most CLIENT_STREAMS of them. Every measurement takes addresses no
 // earlier one used: the thousands of connections a measurement closes stay in TIME_WAIT on their
 // source address for a minute, and opening from that address again is several times slower (the
@@ -79,27 +83,38 @@ async function retained(server) {
   return server.inspector.memoryUsage();
 }
 
-/** Opens `streams` idle streams on a server, lets them idle, and measures the server. */
+/** Opens `streams` idle streams on a server, in two halves, lets them idle, and measures the server. */
 async function measure(server, streams, params, limits) {
-  const processes = Math.max(2, Math.ceil(streams / CLIENT_STREAMS));
-  const perClient = Math.ceil(streams / processes);
+  // each half is opened by its own client processes (each from its own source address)
+  const halfProcesses = Math.ceil(Math.ceil(streams / CLIENT_STREAMS) / 2);
+  const perClient = Math.ceil(streams / 2 / halfProcesses);
   const clientFiles = descriptorsFor(perClient) > limits.soft ? descriptorsFor(perClient) : undefined;
   const first = nextAddress;
-  nextAddress += processes;
-  const perClientOptions = (i) => ({ localAddress: `127.0.0.${first + i}`, openFiles: clientFiles });
-  let clients = [];
+  nextAddress += 2 * halfProcesses;
+  const perClientOptions = (offset) => (i) => ({ localAddress: `127.0.0.${first + offset + i}`, openFiles: clientFiles });
+  const clients = [];
   try {
     // warm the server up with a few streams, so the baseline includes the code paths' own memory
-    const warm = await openSpread(1, 'sse', server.targets.slice(0, 20), {}, perClientOptions);
+    const warm = await openSpread(1, 'sse', server.targets.slice(0, 20), {}, () => ({}));
     await sleep(1000);
     await closeAll(warm.clients);
     await sleep(1000);
     const base = await retained(server);
-    const t0 = performance.now();
-    const opened = await openSpread(processes, 'sse', server.targets, { concurrency: 100 }, perClientOptions);
-    clients = opened.clients;
-    const openSeconds = (performance.now() - t0) / 1000;
-    await sleep(params.settleMs);
+    const halfway = Math.floor(server.targets.length / 2);
+    let openSeconds = 0;
+    let failed = 0;
+    const openHalf = async (targets, offset) => {
+      const t0 = performance.now();
+      const opened = await openSpread(halfProcesses, 'sse', targets, { concurrency: 100 }, perClientOptions(offset));
+      openSeconds += (performance.now() - t0) / 1000;
+      failed += opened.failed;
+      clients.push(...opened.clients);
+      await sleep(params.settleMs);
+      return targets.length - opened.failed;
+    };
+    const firstHalf = await openHalf(server.targets.slice(0, halfway), 0);
+    const half = await retained(server);
+    await openHalf(server.targets.slice(halfway), halfProcesses);
     await collectAll(clients);
     const ticks0 = cpuTicks(server.pid);
     const idleT0 = performance.now();
@@ -112,22 +127,28 @@ async function measure(server, streams, params, limits) {
     const idleSeconds = (performance.now() - idleT0) / 1000;
     const cpuPct = ((cpuTicks(server.pid) - ticks0) / 100 / idleSeconds) * 100;
     const live = await retained(server);
-    const held = streams - opened.failed;
+    const held = streams - failed;
     const perStream = (key) => Math.round((live[key] - base[key]) / held);
+    // The second half's own cost: what each stream added once the first half had opened (the
+    // code, pools and tables every stream shares were in place by then).
+    const secondHalf = (key) => Math.round((live[key] - half[key]) / (held - firstHalf));
     const ticks = Math.floor((idleSeconds * 1000) / params.heartbeatMs);
     const short = Object.entries(got.heartbeatsPerStream).reduce((n, [count, k]) => (Number(count) < ticks ? n + k : n), 0);
     return {
       streams: held,
-      failedToOpen: opened.failed,
-      clientProcesses: processes,
+      failedToOpen: failed,
+      clientProcesses: clients.length,
       openSeconds: round(openSeconds, 1),
       openedPerSecond: Math.round(held / openSeconds),
       rssBaseMb: round(base.rss / 2 ** 20, 1),
+      rssHalfMb: round(half.rss / 2 ** 20, 1),
       rssWithStreamsMb: round(live.rss / 2 ** 20, 1),
       rssPeakMb: round(peakKb / 1024, 1),
       bytesPerStream: perStream('rss'),
       heapBytesPerStream: perStream('heapUsed'),
       externalBytesPerStream: perStream('external'),
+      secondHalfBytesPerStream: secondHalf('rss'),
+      secondHalfHeapBytesPerStream: secondHalf('heapUsed'),
       idleCpuPct: round(cpuPct, 1),
       heartbeatsReceived: got.heartbeats,
       heartbeatsExpected: held * ticks,
@@ -138,6 +159,11 @@ async function measure(server, streams, params, limits) {
   } finally {
     await closeAll(clients);
   }
+}
+
+/** The most streams (in thousands) one server can hold under the hard descriptor limit. */
+function largestHeld(hard) {
+  return Math.floor((hard - descriptorsFor(0)) / 1000) * 1000;
 }
 
 async function measureSize(ctx, streams, params, limits) {
@@ -161,6 +187,8 @@ async function measureSize(ctx, streams, params, limits) {
   run.oursOverFloor = {
     bytesPerStream: ratio(run.sessionwire.bytesPerStream, run.floor.bytesPerStream),
     heapBytesPerStream: ratio(run.sessionwire.heapBytesPerStream, run.floor.heapBytesPerStream),
+    secondHalfBytesPerStream: ratio(run.sessionwire.secondHalfBytesPerStream, run.floor.secondHalfBytesPerStream),
+    secondHalfHeapBytesPerStream: ratio(run.sessionwire.secondHalfHeapBytesPerStream, run.floor.secondHalfHeapBytesPerStream),
     idleCpuPct: ratio(run.sessionwire.idleCpuPct, run.floor.idleCpuPct),
     openedPerSecond: ratio(run.sessionwire.openedPerSecond, run.floor.openedPerSecond),
   };
@@ -171,12 +199,21 @@ export async function idleScenario(ctx) {
   const params = { ...idleParams(ctx.quick), ...(ctx.idleSizes ? { sizes: ctx.idleSizes } : {}) };
   const limits = openFileLimits();
   const runs = {};
+  const sizes = [];
   for (const streams of params.sizes) {
+    sizes.push(streams);
     runs[streams] = await measureSize(ctx, streams, params, limits);
-    if (runs[streams].skipped) console.log(`   ${streams} streams skipped: ${runs[streams].skipped}`);
+    if (!runs[streams].skipped) continue;
+    console.log(`   ${streams} streams skipped: ${runs[streams].skipped}`);
+    // In its place, the most streams the hard limit lets one server hold, if more than measured.
+    const largest = largestHeld(limits.hard);
+    if (largest > Math.max(0, ...sizes.filter((n) => !runs[n].skipped)) && !params.sizes.includes(largest)) {
+      sizes.push(largest);
+      runs[largest] = { ...(await measureSize(ctx, largest, params, limits)), insteadOf: streams };
+    }
   }
   return {
-    sizes: params.sizes,
+    sizes,
     heartbeatMs: params.heartbeatMs,
     idleMs: params.idleMs,
     openFileLimits: { soft: limits.soft, hard: limits.hard },
