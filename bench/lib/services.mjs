@@ -122,7 +122,7 @@ export async function createBenchDatabase() {
 }
 
 /** Starts a built API node (dist/apps/api/main.js) and waits for /readyz. */
-/** `BENCH_CPU_PROF=dir`: API nodes and producers write a `--cpu-prof` profile there when they exit. */
+/** `BENCH_CPU_PROF=dir`: API nodes, workers and producers write a `--cpu-prof` profile there when they exit. */
 export const cpuProfArgs = () =>
   process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(ROOT, process.env.BENCH_CPU_PROF)}`] : [];
 
@@ -157,7 +157,7 @@ export async function startApi(name, { databaseUrl: dbUrl, redisUrl, env = {}, o
 
 /** Starts a built worker (dist/apps/worker/main.js) and waits for its `worker … ready` line. */
 export async function startWorker(name, { databaseUrl: dbUrl, redisUrl, env = {} }) {
-  const worker = new Child(name, process.execPath, ['dist/apps/worker/main.js'], {
+  const worker = new Child(name, process.execPath, [...cpuProfArgs(), 'dist/apps/worker/main.js'], {
     env: { NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: dbUrl, REDIS_URL: redisUrl, WORKER_ID: name, PORT: '', ...env },
   });
   await waitFor(`${name} ready`, () => {

@@ -52,6 +52,28 @@ describe(DemoRuntime.name, () => {
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(100);
   });
 
+  it('/stream N delayMs keeps to its pace: a late timer does not push the later tokens back', async () => {
+    const startedAt = performance.now();
+    const at: number[] = [];
+    const runtime = new DemoRuntime();
+    let blocked = false;
+    await runtime.run(turn('/stream 10 20'), new AbortController().signal, () => {
+      at.push(performance.now() - startedAt);
+      if (blocked) return;
+      blocked = true;
+      // the event loop is busy for 100 ms after the first token
+      const until = performance.now() + 100;
+      while (performance.now() < until);
+    });
+    expect(at).toHaveLength(10);
+    // token 10 was due at 200 ms; waiting 20 ms after each token cannot end before 20 + 100 +
+    // 9 × 20 = 300 ms
+    expect(at[9]).toBeGreaterThanOrEqual(195);
+    expect(at[9]).toBeLessThan(300);
+    // the tokens due while the loop was busy follow at once, each in its own turn of the loop
+    for (let i = 1; i < 10; i++) expect(at[i]).toBeGreaterThanOrEqual(at[i - 1]);
+  });
+
   it('/sleep MS waits, then says slept', async () => {
     const startedAt = Date.now();
     expect(text(await run('/sleep 60'))).toBe('slept');

@@ -29,8 +29,11 @@ export class DemoRuntime implements AgentRuntime {
         const usage = '/stream N [delayMs]';
         const count = integerArg(args[0], MAX_TOKENS, usage);
         const delayMs = args[1] === undefined ? 0 : integerArg(args[1], MAX_MS, usage);
+        // Paced like a model's stream: token i is due (i + 1) × delayMs after the start, so a
+        // timer that fires late (a busy worker) does not push every later token back.
+        const startedAt = performance.now();
         for (let i = 0; i < count; i++) {
-          await pause(delayMs, signal);
+          await pause(delayMs && startedAt + (i + 1) * delayMs - performance.now(), signal);
           emit({ type: 'delta', text: `t${i} ` });
         }
         return;
@@ -92,7 +95,7 @@ function integerArg(raw: string | undefined, max: number, usage: string): number
   return Number(raw);
 }
 
-/** Waits `ms` (0: yields to the event loop once); rejects when `signal` aborts. */
+/** Waits `ms` (0 or less: yields to the event loop once); rejects when `signal` aborts. */
 function pause(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
