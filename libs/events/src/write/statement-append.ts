@@ -105,16 +105,18 @@ export async function statementAppend(
     ), ok as (
       select i, s, c, v, n, sum(n) over (partition by s order by i) - n as before
       from checked where verdict = 'ok'
-    ), total as (
-      -- Per session: how many events, where its last message lands, and the events in order.
-      select ok.s, count(*)::bigint as n,
-             max(case when ok.c is not null then ok.before + ok.n end)::bigint as input_at,
-             jsonb_agg(ev.value order by ok.i, ev.ord) as v
+    ), evs as materialized (
+      -- Each event once, with its place among its session's events in this statement (k = 1, …).
+      select ok.s, ok.before + ev.ord as k, ev.value
       from ok cross join lateral jsonb_array_elements(ok.v) with ordinality as ev(value, ord)
-      group by ok.s
+    ), total as (
+      -- Per session: how many events, and where its last message lands.
+      select ok.s, sum(ok.n)::bigint as n,
+             max(case when ok.c is not null then ok.before + ok.n end)::bigint as input_at
+      from ok group by ok.s
     ), bumped as (
       -- The rows are locked (\`locked\`). Head and created_at are decided here, under the lock,
-      -- and the events take both from this update (partitioned-log.ts, rule 1): no join.
+      -- and the events take both from this update (partitioned-log.ts, rule 1).
       update sessions set
         head_seq = sessions.head_seq + total.n,
         last_input_seq = coalesce(sessions.head_seq + total.input_at, sessions.last_input_seq),
@@ -122,13 +124,12 @@ export async function statementAppend(
         last_event_at = ${nextEventAt()},
         updated_at = now()
       from total where sessions.id = total.s
-      returning sessions.id, sessions.head_seq - total.n as after_seq, sessions.last_event_at,
-                total.v
+      returning sessions.id, sessions.head_seq - total.n as after_seq, sessions.last_event_at
     ), inserted as (
       insert into events (session_id, seq, type, data, client_message_id, created_at)
-      select b.id, b.after_seq + ev.ord, ev.value->>'type', ev.value->'data', ev.value->>'c',
+      select b.id, b.after_seq + e.k, e.value->>'type', e.value->'data', e.value->>'c',
              b.last_event_at
-      from bumped b cross join lateral jsonb_array_elements(b.v) with ordinality as ev(value, ord)
+      from bumped b join evs e on e.s = b.id
       returning session_id, seq, type, data, created_at
     )
     select
