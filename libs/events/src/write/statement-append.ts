@@ -133,7 +133,7 @@ export async function statementAppend(
       returning session_id, seq, type, data, created_at
     )
     select
-      (select coalesce(jsonb_agg(to_jsonb(inserted)), '[]'::jsonb) from inserted) as events,
+      (select coalesce(json_agg(inserted), '[]'::json) from inserted) as events,
       (select coalesce(jsonb_agg(jsonb_build_object('i', i, 'why', verdict, 'seq', dup_seq,
          'created_at', dup_at, 'sha', dup_sha)), '[]'::jsonb)
        from checked where verdict <> 'ok') as refused`,
