@@ -13,9 +13,9 @@
 // cost per stream is reported (what a stream adds once the code, pools and tables every stream
 // shares are in place, and the opening burst's one-off allocations of the first half are behind).
 //
-// Ephemeral ports: every client process opens its connections from its own source address (127.0.0.2, 127.0.0.3, …), each with its own ~28k ports towards the one
-// server port, and holds at most CLIENT_STREAMS of them. Every measurement takes addresses no
-// earlier one used: the thousands of connections a measurement closes stay in TIME_WAIT on their
+// Ephemeral ports: every client process opens its connections from its own source address
+// (127.0.0.2, 127.0.0.3, …), each with its own ~28k ports towards the one server port, and holds
+// at most CLIENT_STREAMS of them. Every measurement takes addresses no earlier one used: the thousands of connections a measurement closes stay in TIME_WAIT on their
 // source address for a minute, and opening from that address again is several times slower (the
 // kernel searches past them for a free port), which would slow whichever server is measured second.
 import { closeAll, collectAll, openSpread } from '../lib/clients.mjs';
