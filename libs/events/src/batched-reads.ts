@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { StoredEvent } from '@sessionwire/transport/protocol';
 import type { Database } from './database';
-import { executeNamed } from './named-statement';
+import { NamedStatement } from './named-statement';
 import type { SessionBounds } from './session-bounds';
 import { storedEvent } from './write/event-validation';
 import { rowsOf } from './write/locked-write';
@@ -20,6 +20,28 @@ export interface InterruptRange {
   toSeq: number;
 }
 
+const EVENTS_AFTER_MANY = new NamedStatement<{
+  sessionIds: string[];
+  afterSeqs: number[];
+  limits: number[];
+  sinces: string[];
+}>(
+  () =>
+    sql`
+      select r.ord, e.session_id, e.seq, e.type, e.data, e.created_at
+      from unnest(${sql.placeholder('sessionIds')}::uuid[],
+                  ${sql.placeholder('afterSeqs')}::bigint[],
+                  ${sql.placeholder('limits')}::int[],
+                  ${sql.placeholder('sinces')}::timestamptz[])
+        with ordinality as r(session_id, after_seq, lim, since, ord)
+      cross join lateral (
+        select * from events e
+        where e.session_id = r.session_id and e.created_at >= r.since and e.seq > r.after_seq
+        order by e.seq limit r.lim
+      ) e
+      order by r.ord, e.seq`,
+);
+
 /**
  * Many reads in one query: for each, what `getEventsAfter` would return, in the same order as
  * `reads` (a `unnest` of the reads with a lateral index scan each). Each read carries its own
@@ -36,28 +58,41 @@ export async function eventsAfterMany(
   const since = await bounds.ofMany(reads);
   const present = reads.flatMap((read, i) => (since[i] ? [{ ...read, i, since: since[i] }] : []));
   if (present.length === 0) return out;
-  const result = await executeNamed(
-    db,
-    sql`
-    select r.ord, e.session_id, e.seq, e.type, e.data, e.created_at
-    from unnest(${sql.param(present.map((r) => r.sessionId))}::uuid[],
-                ${sql.param(present.map((r) => r.afterSeq))}::bigint[],
-                ${sql.param(present.map((r) => r.limit))}::int[],
-                ${sql.param(present.map((r) => r.since.toISOString()))}::timestamptz[])
-      with ordinality as r(session_id, after_seq, lim, since, ord)
-    cross join lateral (
-      select * from events e
-      where e.session_id = r.session_id and e.created_at >= r.since and e.seq > r.after_seq
-      order by e.seq limit r.lim
-    ) e
-    order by r.ord, e.seq`,
-  );
+  const result = await EVENTS_AFTER_MANY.run(db, {
+    sessionIds: present.map((r) => r.sessionId),
+    afterSeqs: present.map((r) => r.afterSeq),
+    limits: present.map((r) => r.limit),
+    sinces: present.map((r) => r.since.toISOString()),
+  });
   for (const row of rowsOf<Parameters<typeof storedEvent>[0] & { ord: string | number }>(result)) {
     out[present[Number(row.ord) - 1].i].push(storedEvent(row));
   }
   present.forEach((read) => bounds.noteEvents(read.sessionId, out[read.i]));
   return out;
 }
+
+const INTERRUPT_REQUESTS = new NamedStatement<{
+  sessionIds: string[];
+  afterSeqs: number[];
+  toSeqs: number[];
+  sinces: string[];
+}>(
+  () =>
+    sql`
+      select r.session_id, e.data->>'turnId' as turn_id
+      from unnest(${sql.placeholder('sessionIds')}::uuid[],
+                  ${sql.placeholder('afterSeqs')}::bigint[],
+                  ${sql.placeholder('toSeqs')}::bigint[],
+                  ${sql.placeholder('sinces')}::timestamptz[])
+        as r(session_id, after_seq, to_seq, since)
+      cross join lateral (
+        select e.seq, e.data from events e
+        where e.session_id = r.session_id and e.created_at >= r.since
+          and e.seq > r.after_seq and e.seq <= r.to_seq
+          and e.type = 'interrupt.requested' and e.data->>'turnId' is not null
+      ) e
+      order by r.session_id, e.seq`,
+);
 
 /**
  * The turns whose interrupt was requested in `(afterSeq, toSeq]` of each session, in one query
@@ -73,23 +108,12 @@ export async function interruptRequests(
   const since = await bounds.ofMany(ranges);
   const present = ranges.flatMap((range, i) => (since[i] ? [{ ...range, since: since[i] }] : []));
   if (present.length === 0) return found;
-  const result = await executeNamed(
-    db,
-    sql`
-    select r.session_id, e.data->>'turnId' as turn_id
-    from unnest(${sql.param(present.map((r) => r.sessionId))}::uuid[],
-                ${sql.param(present.map((r) => r.afterSeq))}::bigint[],
-                ${sql.param(present.map((r) => r.toSeq))}::bigint[],
-                ${sql.param(present.map((r) => r.since.toISOString()))}::timestamptz[])
-      as r(session_id, after_seq, to_seq, since)
-    cross join lateral (
-      select e.seq, e.data from events e
-      where e.session_id = r.session_id and e.created_at >= r.since
-        and e.seq > r.after_seq and e.seq <= r.to_seq
-        and e.type = 'interrupt.requested' and e.data->>'turnId' is not null
-    ) e
-    order by r.session_id, e.seq`,
-  );
+  const result = await INTERRUPT_REQUESTS.run(db, {
+    sessionIds: present.map((r) => r.sessionId),
+    afterSeqs: present.map((r) => r.afterSeq),
+    toSeqs: present.map((r) => r.toSeq),
+    sinces: present.map((r) => r.since.toISOString()),
+  });
   for (const row of rowsOf<{ session_id: string; turn_id: string }>(result)) {
     const list = found.get(row.session_id) ?? [];
     list.push(row.turn_id);

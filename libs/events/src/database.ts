@@ -49,7 +49,7 @@ export interface PostgresOptions {
   /** Called when an idle pooled connection fails (server restart, terminated backend). */
   onError?: (error: Error) => void;
   /**
-   * Whether the statements `executeNamed` names (named-statement.ts) are prepared under their names
+   * Whether the statements named-statement.ts names are prepared under their names
    * (`DATABASE_NAMED_STATEMENTS`, default on). False sends every statement unnamed, for a proxy
    * that cannot keep prepared statements on a connection.
    */

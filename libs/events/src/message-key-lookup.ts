@@ -4,7 +4,7 @@ import type { StoredEvent } from '@sessionwire/transport/protocol';
 import { IdempotencyConflictError } from './errors';
 import { messageKeys } from './schema';
 import type { Executor } from './write/session-command';
-import { executeNamed } from './named-statement';
+import { NamedStatement } from './named-statement';
 
 /** A stored idempotency key (a row of `message_keys`): what a retry is answered from. */
 export interface MessageKey {
@@ -29,6 +29,16 @@ export function contentSha256(content: string): string {
 export const messageKeyOf = (sessionId: string, clientMessageId: string) =>
   `${sessionId}\n${clientMessageId}`;
 
+const FIND_MESSAGE_KEYS = new NamedStatement<{ sessionIds: string[]; clientMessageIds: string[] }>(
+  () =>
+    sql`
+      select k.session_id, k.client_message_id, k.seq, k.created_at,
+             encode(k.content_sha256, 'hex') as sha
+      from unnest(${sql.placeholder('sessionIds')}::uuid[],
+                  ${sql.placeholder('clientMessageIds')}::text[]) as w(s, c)
+      join ${messageKeys} k on k.session_id = w.s and k.client_message_id = w.c`,
+);
+
 /**
  * The stored keys among `(sessionId, clientMessageId)` pairs, from `message_keys` (the events
  * themselves may be gone with their partition), in one query. Call it under the sessions' row
@@ -41,15 +51,10 @@ export async function findMessageKeys(
 ): Promise<Map<string, MessageKey>> {
   const found = new Map<string, MessageKey>();
   if (wanted.length === 0) return found;
-  const result = await executeNamed(
-    tx,
-    sql`
-    select k.session_id, k.client_message_id, k.seq, k.created_at,
-           encode(k.content_sha256, 'hex') as sha
-    from unnest(${sql.param(wanted.map((w) => w.sessionId))}::uuid[],
-                ${sql.param(wanted.map((w) => w.clientMessageId))}::text[]) as w(s, c)
-    join ${messageKeys} k on k.session_id = w.s and k.client_message_id = w.c`,
-  );
+  const result = await FIND_MESSAGE_KEYS.run(tx, {
+    sessionIds: wanted.map((w) => w.sessionId),
+    clientMessageIds: wanted.map((w) => w.clientMessageId),
+  });
   const rows = (result as unknown as { rows: KeyRow[] }).rows;
   for (const row of rows) {
     found.set(messageKeyOf(row.session_id, row.client_message_id), {

@@ -2,7 +2,7 @@ import { asc, sql } from 'drizzle-orm';
 import type { SessionState, StoredEvent } from '@sessionwire/transport/protocol';
 import { DomainError } from '@sessionwire/transport/protocol/domain-errors';
 import { contentSha256, findMessageKeys, messageKeyOf } from '../message-key-lookup';
-import { executeNamed, runNamed } from '../named-statement';
+import { NamedStatement, runNamed } from '../named-statement';
 import { nextEventAt } from '../partitioned-log';
 import { sessions, type SessionRow } from '../schema';
 import { applyEvents } from '../session-effects';
@@ -196,6 +196,41 @@ async function lookUpMessages(tx: Executor, commands: readonly SessionCommand<un
   return { messages, stored, find } satisfies Known;
 }
 
+/** The locked path's one write: each session's new row and its events. */
+const WRITE_ROWS = new NamedStatement<{ rows: string }>(
+  () =>
+    sql`
+      with u as (
+        update sessions set
+          state = x.state, activity = x.activity, head_seq = x.head_seq,
+          last_input_seq = x.last_input_seq, processed_seq = x.processed_seq,
+          turn_id = x.turn_id, turn_input_seq = x.turn_input_seq,
+          owner = x.owner, lease_epoch = x.lease_epoch,
+          lease_expires_at = case
+            when x.lease_ms is not null then now() + x.lease_ms * interval '1 millisecond'
+            when x.lease_clear then null
+            else sessions.lease_expires_at end,
+          last_event_at = ${nextEventAt()},
+          updated_at = now()
+        from jsonb_to_recordset(${sql.placeholder('rows')}::jsonb) as x(
+          id uuid, state text, activity text, head_seq bigint, last_input_seq bigint,
+          processed_seq bigint, turn_id uuid, turn_input_seq bigint, owner text,
+          lease_epoch int, lease_ms int, lease_clear boolean, evs jsonb)
+        where sessions.id = x.id
+        returning sessions.id, sessions.updated_at, sessions.lease_expires_at,
+                  sessions.last_event_at, x.evs
+      ), e as (
+        insert into events (session_id, seq, type, data, client_message_id, created_at)
+        select u.id, (ev->>'q')::bigint, ev->>'t', ev->'d', ev->>'c', u.last_event_at
+        from u cross join lateral jsonb_array_elements(u.evs) as ev
+        returning session_id, seq, type, data, created_at
+      )
+      select (select coalesce(jsonb_agg(to_jsonb(e)), '[]'::jsonb) from e) as events,
+             (select coalesce(jsonb_agg(jsonb_build_object('id', id, 'updated_at', updated_at,
+                'lease_expires_at', lease_expires_at, 'last_event_at', last_event_at)), '[]'::jsonb)
+              from u) as rows`,
+);
+
 /**
  * Writes the changed rows' cursors and lease columns and inserts their events (`inserts`: per
  * session, JSON object literals of validated payloads), in one statement. The update moves each
@@ -224,39 +259,7 @@ export async function writeRows(
     });
     return `${fields.slice(0, -1)},"evs":[${(inserts.get(row.id) ?? []).join(',')}]}`;
   });
-  const result = await executeNamed(
-    tx,
-    sql`
-    with u as (
-      update sessions set
-        state = x.state, activity = x.activity, head_seq = x.head_seq,
-        last_input_seq = x.last_input_seq, processed_seq = x.processed_seq,
-        turn_id = x.turn_id, turn_input_seq = x.turn_input_seq,
-        owner = x.owner, lease_epoch = x.lease_epoch,
-        lease_expires_at = case
-          when x.lease_ms is not null then now() + x.lease_ms * interval '1 millisecond'
-          when x.lease_clear then null
-          else sessions.lease_expires_at end,
-        last_event_at = ${nextEventAt()},
-        updated_at = now()
-      from jsonb_to_recordset(${`[${rows.join(',')}]`}::jsonb) as x(
-        id uuid, state text, activity text, head_seq bigint, last_input_seq bigint,
-        processed_seq bigint, turn_id uuid, turn_input_seq bigint, owner text,
-        lease_epoch int, lease_ms int, lease_clear boolean, evs jsonb)
-      where sessions.id = x.id
-      returning sessions.id, sessions.updated_at, sessions.lease_expires_at,
-                sessions.last_event_at, x.evs
-    ), e as (
-      insert into events (session_id, seq, type, data, client_message_id, created_at)
-      select u.id, (ev->>'q')::bigint, ev->>'t', ev->'d', ev->>'c', u.last_event_at
-      from u cross join lateral jsonb_array_elements(u.evs) as ev
-      returning session_id, seq, type, data, created_at
-    )
-    select (select coalesce(jsonb_agg(to_jsonb(e)), '[]'::jsonb) from e) as events,
-           (select coalesce(jsonb_agg(jsonb_build_object('id', id, 'updated_at', updated_at,
-              'lease_expires_at', lease_expires_at, 'last_event_at', last_event_at)), '[]'::jsonb)
-            from u) as rows`,
-  );
+  const result = await WRITE_ROWS.run(tx, { rows: `[${rows.join(',')}]` });
   const [out] = rowsOf<{ events: EventJson[]; rows: RowJson[] }>(result);
   const events = out.events.map(storedEvent).sort(bySessionAndSeq);
   const committed = new Map<string, Partial<SessionRow>>();

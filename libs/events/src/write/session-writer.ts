@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { and, asc, inArray, isNotNull, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { NewEvent, SessionState, StoredEvent } from '@sessionwire/transport/protocol';
 import type { Database } from '../database';
-import { executeNamed, runNamed } from '../named-statement';
+import { NamedStatement, runNamed } from '../named-statement';
 import { SessionNotFoundError } from '@sessionwire/transport/protocol/domain-errors';
 import { sessions, type SessionRow } from '../schema';
 import { SessionBounds } from '../session-bounds';
@@ -48,6 +48,49 @@ export interface CreateSessionInput {
   agent: string;
   metadata?: Record<string, unknown>;
 }
+
+/** A new session's row and its first event; the event's created_at is the row's last_event_at. */
+const CREATE_SESSION = new NamedStatement<{
+  id: string;
+  agent: string;
+  metadata: string;
+  event: string;
+}>(
+  () => sql`
+    with s as (
+      insert into sessions (id, agent, state, metadata, head_seq, last_event_at)
+      values (${sql.placeholder('id')}, ${sql.placeholder('agent')}, 'CREATED',
+              ${sql.placeholder('metadata')}::jsonb, 1, clock_timestamp())
+      returning id, last_event_at
+    )
+    insert into events (session_id, seq, type, data, created_at)
+    select s.id, 1, 'session.state', ${sql.placeholder('event')}::jsonb, s.last_event_at from s
+    returning session_id, seq, type, data, created_at`,
+);
+
+/** Extends the leases still held under their epochs (rows locked in id order); their ids. */
+const RENEW_LEASES = new NamedStatement<{
+  sessionIds: string[];
+  epochs: number[];
+  owner: string;
+  leaseMs: number;
+}>(
+  () => sql`
+    with held as (
+      select s.id from sessions s
+      join unnest(${sql.placeholder('sessionIds')}::uuid[], ${sql.placeholder('epochs')}::int[])
+        as l(id, epoch)
+        on s.id = l.id and s.lease_epoch = l.epoch
+      where s.owner = ${sql.placeholder('owner')} and s.state in ('STARTING', 'ACTIVE')
+        and s.lease_expires_at > now()
+      order by s.id
+      for update of s
+    )
+    update sessions t
+    set lease_expires_at = now() + ${sql.placeholder('leaseMs')} * interval '1 millisecond'
+    from held where t.id = held.id
+    returning t.id`,
+);
 
 const CLAIMABLE: SessionState[] = ['CREATED', 'SUSPENDED', 'DETACHED'];
 
@@ -96,18 +139,12 @@ export class SessionWriter {
       { type: 'session.state', data: { from: null, to: 'CREATED', reason: 'created' } },
     ])[0];
     // The first event's created_at is the new row's last_event_at (partitioned-log.ts, rule 1).
-    const result = await executeNamed(
-      this.db,
-      sql`
-      with s as (
-        insert into sessions (id, agent, state, metadata, head_seq, last_event_at)
-        values (${input.id}, ${input.agent}, 'CREATED', ${metadata}::jsonb, 1, clock_timestamp())
-        returning id, last_event_at
-      )
-      insert into events (session_id, seq, type, data, created_at)
-      select s.id, 1, 'session.state', ${created.json}::jsonb, s.last_event_at from s
-      returning session_id, seq, type, data, created_at`,
-    );
+    const result = await CREATE_SESSION.run(this.db, {
+      id: input.id,
+      agent: input.agent,
+      metadata,
+      event: created.json,
+    });
     const [row] = await runNamed(
       'created session',
       this.db
@@ -223,23 +260,12 @@ export class SessionWriter {
    */
   async renew(owner: string, leases: readonly Lease[], leaseMs: number): Promise<Set<string>> {
     if (leases.length === 0) return new Set();
-    const result = await executeNamed(
-      this.db,
-      sql`
-      with held as (
-        select s.id from sessions s
-        join unnest(${sql.param(leases.map((l) => l.sessionId))}::uuid[],
-                    ${sql.param(leases.map((l) => l.leaseEpoch))}::int[]) as l(id, epoch)
-          on s.id = l.id and s.lease_epoch = l.epoch
-        where s.owner = ${owner} and s.state in ('STARTING', 'ACTIVE')
-          and s.lease_expires_at > now()
-        order by s.id
-        for update of s
-      )
-      update sessions t set lease_expires_at = now() + ${leaseMs} * interval '1 millisecond'
-      from held where t.id = held.id
-      returning t.id`,
-    );
+    const result = await RENEW_LEASES.run(this.db, {
+      sessionIds: leases.map((l) => l.sessionId),
+      epochs: leases.map((l) => l.leaseEpoch),
+      owner,
+      leaseMs,
+    });
     return new Set(rowsOf<{ id: string }>(result).map((r) => r.id));
   }
 

@@ -7,7 +7,7 @@ import {
 } from '@sessionwire/transport/protocol/domain-errors';
 import { StaleLeaseError } from '../errors';
 import { contentSha256, type MessageKey } from '../message-key-lookup';
-import { executeNamed } from '../named-statement';
+import { NamedStatement } from '../named-statement';
 import { nextEventAt } from '../partitioned-log';
 import { storedEvent } from './event-validation';
 import { bySessionAndSeq, rowsOf } from './locked-write';
@@ -21,6 +21,76 @@ import type {
 
 type Refusal = 'missing' | 'stale' | 'ended' | 'busy';
 type EventRow = Parameters<typeof storedEvent>[0];
+
+/** The statement; `wait: false` leaves sessions locked by another transaction out (`busy`). */
+const appendStatement = (wait: boolean) =>
+  new NamedStatement<{ requests: string }>(
+    () =>
+      sql`
+      with req as materialized (
+        -- A message's key looked up in message_keys (partitioned-log.ts, rule 2): one index probe.
+        select r.i, r.s, r.e, r.c, r.v, jsonb_array_length(r.v) as n,
+               k.seq as dup_seq, k.created_at as dup_at, encode(k.content_sha256, 'hex') as dup_sha
+        from jsonb_to_recordset(${sql.placeholder('requests')}::jsonb)
+          as r(i int, s uuid, e int, c text, v jsonb)
+        left join lateral (
+          select x.seq, x.created_at, x.content_sha256 from message_keys x
+          where r.c is not null and x.session_id = r.s and x.client_message_id = r.c
+          limit 1
+        ) k on true
+      ), locked as materialized (
+        select id, state, lease_epoch from sessions
+        where id in (select s from req)
+        order by id
+        for update ${sql.raw(wait ? '' : 'skip locked')}
+      ), checked as materialized (
+        select req.i, req.s, req.c, req.v, req.n, req.dup_seq, req.dup_at, req.dup_sha,
+          case when l.id is null then
+                 case when exists (select 1 from sessions x where x.id = req.s) then 'busy'
+                      else 'missing' end
+               when req.dup_seq is not null then 'dup'
+               when req.e is not null and req.e <> l.lease_epoch then 'stale'
+               when l.state = 'ENDED' then 'ended'
+               else 'ok' end as verdict
+        from req left join locked l on l.id = req.s
+      ), ok as (
+        select i, s, c, v, n, sum(n) over (partition by s order by i) - n as before
+        from checked where verdict = 'ok'
+      ), evs as materialized (
+        -- Each event once, with its place among its session's events in this statement (k = 1, …).
+        select ok.s, ok.before + ev.ord as k, ev.value
+        from ok cross join lateral jsonb_array_elements(ok.v) with ordinality as ev(value, ord)
+      ), total as (
+        -- Per session: how many events, and where its last message lands.
+        select ok.s, sum(ok.n)::bigint as n,
+               max(case when ok.c is not null then ok.before + ok.n end)::bigint as input_at
+        from ok group by ok.s
+      ), bumped as (
+        -- The rows are locked (\`locked\`). Head and created_at are decided here, under the lock,
+        -- and the events take both from this update (partitioned-log.ts, rule 1).
+        update sessions set
+          head_seq = sessions.head_seq + total.n,
+          last_input_seq = coalesce(sessions.head_seq + total.input_at, sessions.last_input_seq),
+          activity = case when total.input_at is null then sessions.activity else 'running' end,
+          last_event_at = ${nextEventAt()},
+          updated_at = now()
+        from total where sessions.id = total.s
+        returning sessions.id, sessions.head_seq - total.n as after_seq, sessions.last_event_at
+      ), inserted as (
+        insert into events (session_id, seq, type, data, client_message_id, created_at)
+        select b.id, b.after_seq + e.k, e.value->>'type', e.value->'data', e.value->>'c',
+               b.last_event_at
+        from bumped b join evs e on e.s = b.id
+        returning session_id, seq, type, data, created_at
+      )
+      select
+        (select coalesce(json_agg(inserted), '[]'::json) from inserted) as events,
+        (select coalesce(jsonb_agg(jsonb_build_object('i', i, 'why', verdict, 'seq', dup_seq,
+           'created_at', dup_at, 'sha', dup_sha)), '[]'::jsonb)
+         from checked where verdict <> 'ok') as refused`,
+  );
+const APPEND_WAITING = appendStatement(true);
+const APPEND_SKIPPING_LOCKED = appendStatement(false);
 
 /**
  * The hot path: appends of many sessions in ONE statement, so one round trip and one commit for the
@@ -73,71 +143,8 @@ export async function statementAppend(
       `{"i":${i},"s":"${commands[i].sessionId}","e":${form.leaseEpoch ?? 'null'},"c":${cmid},"v":[${values}]}`,
     );
   });
-  const result = await executeNamed(
-    db,
-    sql`
-    with req as materialized (
-      -- A message's key looked up in message_keys (partitioned-log.ts, rule 2): one index probe.
-      select r.i, r.s, r.e, r.c, r.v, jsonb_array_length(r.v) as n,
-             k.seq as dup_seq, k.created_at as dup_at, encode(k.content_sha256, 'hex') as dup_sha
-      from jsonb_to_recordset(${`[${requests.join(',')}]`}::jsonb)
-        as r(i int, s uuid, e int, c text, v jsonb)
-      left join lateral (
-        select x.seq, x.created_at, x.content_sha256 from message_keys x
-        where r.c is not null and x.session_id = r.s and x.client_message_id = r.c
-        limit 1
-      ) k on true
-    ), locked as materialized (
-      select id, state, lease_epoch from sessions
-      where id in (select s from req)
-      order by id
-      for update ${sql.raw(wait ? '' : 'skip locked')}
-    ), checked as materialized (
-      select req.i, req.s, req.c, req.v, req.n, req.dup_seq, req.dup_at, req.dup_sha,
-        case when l.id is null then
-               case when exists (select 1 from sessions x where x.id = req.s) then 'busy'
-                    else 'missing' end
-             when req.dup_seq is not null then 'dup'
-             when req.e is not null and req.e <> l.lease_epoch then 'stale'
-             when l.state = 'ENDED' then 'ended'
-             else 'ok' end as verdict
-      from req left join locked l on l.id = req.s
-    ), ok as (
-      select i, s, c, v, n, sum(n) over (partition by s order by i) - n as before
-      from checked where verdict = 'ok'
-    ), evs as materialized (
-      -- Each event once, with its place among its session's events in this statement (k = 1, …).
-      select ok.s, ok.before + ev.ord as k, ev.value
-      from ok cross join lateral jsonb_array_elements(ok.v) with ordinality as ev(value, ord)
-    ), total as (
-      -- Per session: how many events, and where its last message lands.
-      select ok.s, sum(ok.n)::bigint as n,
-             max(case when ok.c is not null then ok.before + ok.n end)::bigint as input_at
-      from ok group by ok.s
-    ), bumped as (
-      -- The rows are locked (\`locked\`). Head and created_at are decided here, under the lock,
-      -- and the events take both from this update (partitioned-log.ts, rule 1).
-      update sessions set
-        head_seq = sessions.head_seq + total.n,
-        last_input_seq = coalesce(sessions.head_seq + total.input_at, sessions.last_input_seq),
-        activity = case when total.input_at is null then sessions.activity else 'running' end,
-        last_event_at = ${nextEventAt()},
-        updated_at = now()
-      from total where sessions.id = total.s
-      returning sessions.id, sessions.head_seq - total.n as after_seq, sessions.last_event_at
-    ), inserted as (
-      insert into events (session_id, seq, type, data, client_message_id, created_at)
-      select b.id, b.after_seq + e.k, e.value->>'type', e.value->'data', e.value->>'c',
-             b.last_event_at
-      from bumped b join evs e on e.s = b.id
-      returning session_id, seq, type, data, created_at
-    )
-    select
-      (select coalesce(json_agg(inserted), '[]'::json) from inserted) as events,
-      (select coalesce(jsonb_agg(jsonb_build_object('i', i, 'why', verdict, 'seq', dup_seq,
-         'created_at', dup_at, 'sha', dup_sha)), '[]'::jsonb)
-       from checked where verdict <> 'ok') as refused`,
-  );
+  const statement = wait ? APPEND_WAITING : APPEND_SKIPPING_LOCKED;
+  const result = await statement.run(db, { requests: `[${requests.join(',')}]` });
   const [out] = rowsOf<{ events: EventRow[]; refused: RefusedRow[] }>(result);
   const events = out.events.map(storedEvent).sort(bySessionAndSeq);
   const refused = new Map(out.refused.map((r) => [r.i, r]));
