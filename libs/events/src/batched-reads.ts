@@ -6,11 +6,20 @@ import type { SessionBounds } from './session-bounds';
 import { storedEvent } from './write/event-validation';
 import { rowsOf } from './write/locked-write';
 
+/** A stored `message.user`. */
+export type UserMessageEvent = StoredEvent & { type: 'message.user' };
+
 /** One read of {@link eventsAfterMany}. */
 export interface EventsAfter {
   sessionId: string;
   afterSeq: number;
   limit: number;
+}
+
+/** One read of {@link nextInputsMany}: the session's first `message.user` above `afterSeq`. */
+export interface InputAfter {
+  sessionId: string;
+  afterSeq: number;
 }
 
 /** A range of one session's seqs, `(afterSeq, toSeq]`, for {@link interruptRequests}. */
@@ -93,6 +102,51 @@ const INTERRUPT_REQUESTS = new NamedStatement<{
       ) e
       order by r.session_id, e.seq`,
 );
+
+const NEXT_INPUTS = new NamedStatement<{
+  sessionIds: string[];
+  afterSeqs: number[];
+  sinces: string[];
+}>(
+  () =>
+    sql`
+      select r.ord, e.session_id, e.seq, e.type, e.data, e.created_at
+      from unnest(${sql.placeholder('sessionIds')}::uuid[],
+                  ${sql.placeholder('afterSeqs')}::bigint[],
+                  ${sql.placeholder('sinces')}::timestamptz[])
+        with ordinality as r(session_id, after_seq, since, ord)
+      cross join lateral (
+        select * from events e
+        where e.session_id = r.session_id and e.created_at >= r.since and e.seq > r.after_seq
+          and e.type = 'message.user'
+        order by e.seq limit 1
+      ) e`,
+);
+
+/**
+ * For each read, the session's first `message.user` above its `afterSeq` (undefined when none
+ * waits), in the order of `reads`, in one query: what a worker reads before each turn.
+ */
+export async function nextInputsMany(
+  db: Database,
+  bounds: SessionBounds,
+  reads: readonly InputAfter[],
+): Promise<(UserMessageEvent | undefined)[]> {
+  const out: (UserMessageEvent | undefined)[] = reads.map(() => undefined);
+  if (reads.length === 0) return out;
+  const since = await bounds.ofMany(reads);
+  const present = reads.flatMap((read, i) => (since[i] ? [{ ...read, i, since: since[i] }] : []));
+  if (present.length === 0) return out;
+  const result = await NEXT_INPUTS.run(db, {
+    sessionIds: present.map((r) => r.sessionId),
+    afterSeqs: present.map((r) => r.afterSeq),
+    sinces: present.map((r) => r.since.toISOString()),
+  });
+  for (const row of rowsOf<Parameters<typeof storedEvent>[0] & { ord: string | number }>(result)) {
+    out[present[Number(row.ord) - 1].i] = storedEvent(row) as UserMessageEvent;
+  }
+  return out;
+}
 
 /**
  * The turns whose interrupt was requested in `(afterSeq, toSeq]` of each session, in one query

@@ -10,11 +10,15 @@ import type {
 } from '@sessionwire/transport/protocol';
 import { DATABASE, type Database } from './database';
 import { runNamed } from './named-statement';
+import { ReadBatcher } from '@sessionwire/transport/server';
 import {
   eventsAfterMany,
   interruptRequests,
+  nextInputsMany,
   type EventsAfter,
+  type InputAfter,
   type InterruptRange,
+  type UserMessageEvent,
 } from './batched-reads';
 import { SessionNotFoundError } from './errors';
 import { events, sessions, type EventRow, type SessionRow } from './schema';
@@ -44,7 +48,7 @@ export interface CurrentTurn {
   waiting: boolean;
 }
 
-export type { EventsAfter, InterruptRange } from './batched-reads';
+export type { EventsAfter, InputAfter, InterruptRange, UserMessageEvent } from './batched-reads';
 
 export type { SessionHead };
 
@@ -78,6 +82,7 @@ export class EventStore {
   readonly writer: SessionWriter;
   /** Lower bounds of `created_at` for reads; fed by the writer's commits and by reads. */
   private readonly bounds: SessionBounds;
+  private readonly inputs: ReadBatcher<InputAfter, UserMessageEvent | undefined>;
 
   constructor(
     @Inject(DATABASE) private readonly db: Database,
@@ -85,6 +90,7 @@ export class EventStore {
   ) {
     this.writer = writer ?? new SessionWriter(db);
     this.bounds = this.writer.bounds;
+    this.inputs = new ReadBatcher((reads) => this.getNextInputMany(reads));
   }
 
   createSession(input: CreateSessionInput): Promise<SessionRow> {
@@ -217,23 +223,20 @@ export class EventStore {
     return stored;
   }
 
-  /** The oldest `message.user` after `afterSeq`, if any. */
-  async getNextInput(
-    sessionId: string,
-    afterSeq: number,
-  ): Promise<(StoredEvent & { type: 'message.user' }) | undefined> {
-    const since = await this.bounds.of(sessionId, afterSeq);
-    if (!since) return undefined;
-    const [row] = await this.page(
-      'next input',
-      sessionId,
-      since,
-      asc(events.seq),
-      1,
-      gt(events.seq, afterSeq),
-      eq(events.type, 'message.user'),
-    );
-    return row ? (toStoredEvent(row) as StoredEvent & { type: 'message.user' }) : undefined;
+  /**
+   * The session's first `message.user` above `afterSeq` (the next input of a worker that
+   * processed up to it), or undefined. Reads of many sessions waiting at the same moment share
+   * one query (a {@link ReadBatcher} over {@link getNextInputMany}), so a worker that starts many
+   * sessions at once reads their inputs in few round trips; each read sees the log at least as
+   * fresh as when it was asked.
+   */
+  getNextInput(sessionId: string, afterSeq: number): Promise<UserMessageEvent | undefined> {
+    return this.inputs.read(`${sessionId}:${afterSeq}`, { sessionId, afterSeq });
+  }
+
+  /** For each read, what {@link getNextInput} returns, in one query (see {@link nextInputsMany}). */
+  getNextInputMany(reads: readonly InputAfter[]): Promise<(UserMessageEvent | undefined)[]> {
+    return nextInputsMany(this.db, this.bounds, reads);
   }
 
   /**
