@@ -28,7 +28,7 @@ export function headline(results) {
     [`bytes per idle stream, second half of ${fmtSize(firstSize)} streams, ours / raw node:http`]: first?.oursOverFloor.secondHalfBytesPerStream ?? null,
     [`idle streams held on one node (largest size run)`]: last?.sessionwire.streams ?? null,
     [`CPU % at idle (${fmtSize(lastSize)} streams)`]: last?.sessionwire.idleCpuPct ?? null,
-    [`heartbeats received / expected (${fmtSize(lastSize)} streams)`]: last ? Math.round((last.sessionwire.heartbeatsReceived / last.sessionwire.heartbeatsExpected) * 1000) / 1000 : null,
+    [`idle streams short of a heartbeat due (${fmtSize(lastSize)} streams)`]: last?.sessionwire.streamsShortOfHeartbeats ?? null,
     [`resume ratio, ${s.resume?.ratioLargestTo200.gap ?? 'largest'} behind / 200 behind (time)`]: s.resume?.ratioLargestTo200.doneMs ?? null,
     'resume ratio (bytes)': s.resume?.ratioLargestTo200.bytes ?? null,
     'resume 200 behind, ours / resumable-stream (time)': s.resume?.oursOverResumable[200]?.doneMs ?? null,

@@ -43,9 +43,14 @@ function resumeSection(s, out, lines) {
   const rows = s.gaps.map((gap) => {
     const o = s.sessionwire.cases[gap];
     const p = s.resumable.cases[gap];
-    return [gap, o.firstByteMs, o.doneMs, o.bytes, o.events, o.gapFrame ? 'yes' : 'no', p.failed ? `failed: ${p.failed}` : p.doneMs, p.failed ? 'n/a' : p.bytes];
+    const peerTime = p.failed
+      ? `failed: ${p.failed}`
+      : p.failedTrials
+        ? `${fmt(p.doneMs)} (${p.failedTrials} of ${p.trials} trials failed: ${p.firstFailure})`
+        : p.doneMs;
+    return [gap, o.firstByteMs, o.doneMs, o.bytes, o.events, o.gapFrame ? 'yes' : 'no', peerTime, p.failed ? 'n/a' : p.bytes];
   });
-  lines.push(`A session holding ${fmt(s.sessionwire.headSeq)} events; a client resumes N events behind head (median of repeats). Sessionwire: time until \`live\`; past MAX_REPLAY_GAP (${s.sessionwire.maxReplayGap}) it sends one \`gap\` frame with a history URL instead of replaying. resumable-stream: time until all N events arrived (frames of ${fmt(s.resumable.frameBytes)} bytes, the size of ours). Socket.IO: ${s.socketio.note}.`, '');
+  lines.push(`A session holding ${fmt(s.sessionwire.headSeq)} events; a client resumes N events behind head (median of repeats). Sessionwire: time until \`live\`; past MAX_REPLAY_GAP (${s.sessionwire.maxReplayGap}) it sends one \`gap\` frame with a history URL instead of replaying. resumable-stream: time until all N events arrived (frames of ${fmt(s.resumable.frameBytes)} bytes, the size of ours), the median of the trials that finished: its producer joins its whole in-memory buffer to answer a resume, and the consumer gives up when the first chunk takes more than a second (the library's fixed ack timeout), so a trial may fail with \`Timeout waiting for ack\`. Socket.IO: ${s.socketio.note}.`, '');
   lines.push(table(['N behind', 'ours: first byte ms', 'ours: live after ms', 'ours: bytes', 'ours: events replayed', 'ours: gap frame', 'resumable-stream: caught up ms', 'resumable-stream: bytes'], rows), '');
   lines.push(`Ratio of the ${fmt(s.ratioLargestTo200.gap)} case to the 200 case (Sessionwire): time ${fmt(s.ratioLargestTo200.doneMs)}, bytes ${fmt(s.ratioLargestTo200.bytes)}.`, '');
   const series = [
@@ -57,7 +62,7 @@ function resumeSection(s, out, lines) {
 }
 
 function idleSection(x, _out, lines) {
-  lines.push(`Each size is measured twice in the same run: one Sessionwire API node (every stream a session resting in SUSPENDED, streamed from its head over real Postgres and Redis), and the floor, a minimal SSE server on raw \`node:http\` (\`bench/peers/raw-sse-node.mjs\`: the same headers, \`retry:\` and \`live\` at open, one shared heartbeat timer writing the same heartbeat frame). Heartbeats every ${fmt(x.heartbeatMs)} ms, idle window ${fmt(x.idleMs)} ms. Memory is read after two forced full GCs through each server's V8 inspector: bytes per stream = (RSS with streams − RSS before) / streams, heap likewise from \`heapUsed\`. Clients run in separate processes, each from its own source address (127.0.0.2, 127.0.0.3, …, each with its own ephemeral ports, and none used by an earlier measurement: reopening from an address whose last 10,000 connections are still in TIME_WAIT was 3.4× slower here) holding at most 12,500 streams; servers and clients get \`ulimit -n\` raised up to the hard limit (${fmt(x.openFileLimits.hard)} here), and a size that needs more is skipped, with the most streams the hard limit lets one server hold measured in its place. Streams open in two halves; *second half, bytes per stream* = (RSS with all streams − RSS with the first half) / streams of the second half: what a stream adds once the code, pools and tables all streams share are in place and the first half's opening burst is behind.`, '');
+  lines.push(`Each size is measured twice in the same run: one Sessionwire API node (every stream a session resting in SUSPENDED, streamed from its head over real Postgres and Redis), and the floor, a minimal SSE server on raw \`node:http\` (\`bench/peers/raw-sse-node.mjs\`: the same headers, \`retry:\` and \`live\` at open, one shared heartbeat timer writing the same heartbeat frame). Heartbeats every ${fmt(x.heartbeatMs)} ms, idle window ${fmt(x.idleMs)} ms: each stream is due at least ⌊window / interval⌋ heartbeats in it (*due*), and gets one more when the server's timer fires once more inside the window; a stream that got fewer than its due is counted as short. Memory is read after two forced full GCs through each server's V8 inspector: bytes per stream = (RSS with streams − RSS before) / streams, heap likewise from \`heapUsed\`. Clients run in separate processes, each from its own source address (127.0.0.2, 127.0.0.3, …, each with its own ephemeral ports, and none used by an earlier measurement: reopening from an address whose last 10,000 connections are still in TIME_WAIT was 3.4× slower here) holding at most 12,500 streams; servers and clients get \`ulimit -n\` raised up to the hard limit (${fmt(x.openFileLimits.hard)} here), and a size that needs more is skipped, with the most streams the hard limit lets one server hold measured in its place. Streams open in two halves; *second half, bytes per stream* = (RSS with all streams − RSS with the first half) / streams of the second half: what a stream adds once the code, pools and tables all streams share are in place and the first half's opening burst is behind.`, '');
   const rows = [];
   for (const size of x.sizes) {
     const run = x.runs[size];
@@ -72,7 +77,7 @@ function idleSection(x, _out, lines) {
     const ratios = run.oursOverFloor;
     rows.push([size, 'ours / floor', '', '', ratios.bytesPerStream, ratios.heapBytesPerStream, ratios.secondHalfBytesPerStream ?? '', ratios.secondHalfHeapBytesPerStream ?? '', ratios.idleCpuPct, '', ratios.openedPerSecond, '']);
   }
-  lines.push(table(['streams', 'server', 'RSS before MB', 'RSS with streams MB', 'bytes per stream', 'heap bytes per stream', 'second half: bytes per stream', 'second half: heap bytes per stream', 'CPU % at idle', 'heartbeats received / expected', 'opened per s', 'failed to open'], rows), '');
+  lines.push(table(['streams', 'server', 'RSS before MB', 'RSS with streams MB', 'bytes per stream', 'heap bytes per stream', 'second half: bytes per stream', 'second half: heap bytes per stream', 'CPU % at idle', 'heartbeats received / due', 'opened per s', 'failed to open'], rows), '');
 }
 
 /**

@@ -76,6 +76,29 @@ function medianOf(trials, key) {
 async function repeat(times, fn) {
   const trials = [];
   for (let i = 0; i < times; i++) trials.push(await fn());
+  return summarize(trials);
+}
+
+/**
+ * The peer's trials, each on its own: resumable-stream gives up on a resume whose first chunk takes
+ * its producer more than a second (a fixed ack timeout), so some trials of one case may fail while
+ * others finish. The medians are of those that finished, with the failures counted beside them.
+ */
+async function repeatCounting(times, fn) {
+  const trials = [];
+  const failures = [];
+  for (let i = 0; i < times; i++) {
+    try {
+      trials.push(await fn());
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (trials.length === 0) throw failures[0];
+  return { ...summarize(trials), trials: times, failedTrials: failures.length, firstFailure: failures[0]?.message };
+}
+
+function summarize(trials) {
   return {
     firstByteMs: medianOf(trials, 'firstByteMs'),
     firstFrameMs: medianOf(trials, 'firstFrameMs'),
@@ -123,10 +146,11 @@ async function resumeResumable(ctx, params, frameBytes) {
       const skip = filled.totalChars - gap * filled.frameChars;
       const url = `${nodeUrl}/stream/${sessionIds[0]}?skip=${skip}`;
       try {
-        cases[gap] = await repeat(params.repeats, () =>
+        cases[gap] = await repeatCounting(params.repeats, () =>
           measure(url, { done: (_f, count) => count >= gap, timeoutMs: params.timeoutMs }),
         );
-        console.log(`   resumable-stream resume ${gap} behind: caught up after ${cases[gap].doneMs} ms, ${cases[gap].bytes} bytes`);
+        const failures = cases[gap].failedTrials ? ` (${cases[gap].failedTrials} of ${cases[gap].trials} failed: ${cases[gap].firstFailure})` : '';
+        console.log(`   resumable-stream resume ${gap} behind: caught up after ${cases[gap].doneMs} ms, ${cases[gap].bytes} bytes${failures}`);
       } catch (error) {
         const why = node.logs().trim().split('\n').at(-1) ?? '';
         cases[gap] = { failed: `${error.message}${why ? `; node: ${why}` : ''}` };
